@@ -1,0 +1,34 @@
+# Baton: the two commands that matter are `make run` and `make test`.
+JOBS ?= $(shell nproc)
+CONFIG ?= config/baton.yaml
+RELEASE_DIR := build/release
+TEST_DIR := build/asan
+
+.PHONY: deps build run test unit integration e2e bench clean check
+
+deps:
+	./scripts/install-deps.sh
+
+build: deps
+	cmake -S . -B $(RELEASE_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Release -DBATON_BUILD_TESTS=OFF
+	cmake --build $(RELEASE_DIR) -j $(JOBS) --target baton
+
+run: build
+	$(RELEASE_DIR)/baton --config $(CONFIG)
+
+# Debug + ASan/UBSan build of everything, then unit, integration and end-to-end tests.
+test: deps
+	cmake -S . -B $(TEST_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DBATON_SANITIZE="address;undefined"
+	cmake --build $(TEST_DIR) -j $(JOBS)
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  ctest --test-dir $(TEST_DIR) --output-on-failure -j 2
+	BATON_BIN=$(TEST_DIR)/baton ./tests/e2e/run.sh
+
+check: build
+	$(RELEASE_DIR)/baton --check $(CONFIG)
+
+bench:
+	./bench/run.sh
+
+clean:
+	rm -rf build

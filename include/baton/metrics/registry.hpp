@@ -1,0 +1,93 @@
+#pragma once
+// Lock-free metric cells and a registry that renders Prometheus text exposition format 0.0.4.
+//
+// Cells are created (get-or-create, under a mutex) off the hot path, typically when a config is
+// loaded; the returned references stay valid for the registry's lifetime, and updating a cell is
+// a relaxed atomic operation. Families are rendered in name order, children in creation order.
+#include <atomic>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace baton::metrics {
+
+using Labels = std::vector<std::pair<std::string, std::string>>;
+
+class Counter {
+public:
+    void inc(uint64_t n = 1) { v_.fetch_add(n, std::memory_order_relaxed); }
+    uint64_t value() const { return v_.load(std::memory_order_relaxed); }
+private:
+    std::atomic<uint64_t> v_{0};
+};
+
+class Gauge {
+public:
+    void add(int64_t n) { v_.fetch_add(n, std::memory_order_relaxed); }
+    void sub(int64_t n) { v_.fetch_sub(n, std::memory_order_relaxed); }
+    void set(int64_t n) { v_.store(n, std::memory_order_relaxed); }
+    int64_t value() const { return v_.load(std::memory_order_relaxed); }
+private:
+    std::atomic<int64_t> v_{0};
+};
+
+// Cumulative histogram of seconds. Bucket upper bounds are fixed at creation.
+class Histogram {
+public:
+    explicit Histogram(std::vector<double> bounds_seconds);
+    void observe_seconds(double s);
+    void observe_micros(double us) { observe_seconds(us * 1e-6); }
+    const std::vector<double>& bounds() const { return bounds_; }
+    uint64_t bucket_count(size_t i) const;  // non-cumulative count of bucket i (i == bounds.size() → +Inf)
+    uint64_t count() const { return count_.load(std::memory_order_relaxed); }
+    double sum_seconds() const;
+private:
+    std::vector<double> bounds_;
+    std::unique_ptr<std::atomic<uint64_t>[]> buckets_;  // bounds_.size() + 1
+    std::atomic<uint64_t> count_{0};
+    std::atomic<uint64_t> sum_ns_{0};
+};
+
+// Default buckets for request-level latencies (seconds): 100µs .. 120s.
+const std::vector<double>& latency_buckets();
+// Fine buckets for gateway overhead (seconds): 5µs .. 100ms.
+const std::vector<double>& overhead_buckets();
+
+class Registry {
+public:
+    Counter& counter(std::string_view name, std::string_view help, const Labels& labels = {});
+    Gauge& gauge(std::string_view name, std::string_view help, const Labels& labels = {});
+    Histogram& histogram(std::string_view name, std::string_view help, const Labels& labels,
+                         const std::vector<double>& bounds);
+    // Prometheus text format (# HELP, # TYPE, samples; label values escaped).
+    std::string render() const;
+
+private:
+    enum class Type { counter, gauge, histogram };
+    struct Child {
+        Labels labels;
+        std::unique_ptr<Counter> counter;
+        std::unique_ptr<Gauge> gauge;
+        std::unique_ptr<Histogram> histogram;
+    };
+    struct Family {
+        std::string help;
+        Type type;
+        std::deque<Child> children;
+    };
+    Family& family(std::string_view name, std::string_view help, Type type);
+    Child* find(Family& f, const Labels& labels);
+    mutable std::mutex mu_;
+    std::map<std::string, Family, std::less<>> families_;
+};
+
+// Process-wide registry used by the daemon.
+Registry& global();
+
+}  // namespace baton::metrics
