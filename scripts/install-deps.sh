@@ -9,7 +9,7 @@ PACKAGES=(
   build-essential cmake ninja-build ccache pkg-config
   libboost1.81-dev            # Asio, Beast, System (header-only parts we use)
   nlohmann-json3-dev libyaml-cpp-dev libspdlog-dev libfmt-dev libssl-dev
-  libsimdjson-dev
+  libre2-dev                  # rule content_regex (linear-time regex engine)
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   openssl curl ca-certificates
   nodejs npm                  # end-to-end tests with the official openai npm client

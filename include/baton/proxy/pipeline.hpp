@@ -1,0 +1,67 @@
+#pragma once
+// The request pipeline, in one place. One Pipeline per worker thread (it owns that worker's
+// upstream pools, so nothing here takes a lock on the hot path).
+//
+// Life of a chat request (POST /v1/chat/completions):
+//   server::Session   reads the request within limits (431, 413, 408) and calls handle()
+//   1. pin            rt = the current Runtime snapshot (kept for the whole request)
+//   2. request id     x-request-id from the client (sanitised) or generated
+//   3. scan           openai::scan_chat_request(body): one pass, no DOM     → 400 + param
+//   4. resolve        model name → config model                             → 404 lists models
+//   5. credentials    provider key present?                                 → 401 names the env var
+//   6. forward        kind mock: answer in-process (latency, chunks, failure injection)
+//                     kind openai: pool.acquire → write head + body with only "model" spliced
+//                     → read response head (first_byte timeout)             → 502 / 504
+//   7. relay          non-stream: body read whole, sent with the head in one write
+//                     stream: each upstream piece written as one chunk as it arrives (the next
+//                     read starts after the write completes: backpressure); a client that
+//                     disconnects closes the upstream connection; a failure after the first
+//                     byte ends the stream with an SSE error event + [DONE], never a clean end
+//   8. finish         connection back to the pool only if the response was read completely;
+//                     metrics; one access-log line (no prompt text, no keys)
+// Every error response is produced by openai::error_body (one mapping table).
+#include <map>
+#include <memory>
+#include <string>
+
+#include "baton/core/error.hpp"
+#include "baton/proxy/runtime.hpp"
+#include "baton/server/handler.hpp"
+#include "baton/upstream/pool.hpp"
+
+namespace baton::proxy {
+
+struct RequestContext;
+
+class Pipeline final : public server::RequestHandler {
+public:
+    Pipeline(asio::any_io_executor ex, SnapshotHolder& holder, ProcessState& process);
+    ~Pipeline() override;
+
+    awaitable<void> handle(server::Request& req, server::Downstream& out) override;
+    awaitable<void> reject(unsigned status, std::string_view message,
+                           server::Downstream& out) override;
+
+    // Closes idle upstream connections past their idle timeout (called periodically).
+    void sweep_pools();
+
+private:
+    const Runtime& pin();
+    upstream::Pool& pool_for(const Runtime& rt, size_t provider_index);
+    awaitable<void> chat(RequestContext& ctx);
+    awaitable<void> forward(RequestContext& ctx);
+    awaitable<void> mock(RequestContext& ctx);
+    awaitable<void> send_error(RequestContext& ctx, const Error& e);
+    awaitable<void> admin(RequestContext& ctx);
+    void finish(RequestContext& ctx);
+
+    asio::any_io_executor ex_;
+    SnapshotHolder& holder_;
+    ProcessState& process_;
+    std::shared_ptr<const Runtime> rt_;  // this worker's cached snapshot
+    uint64_t rt_gen_ = ~0ull;
+    std::map<std::string, std::unique_ptr<upstream::Pool>> pools_;  // by ProviderRuntime::pool_key
+    uint64_t rng_state_;
+};
+
+}  // namespace baton::proxy

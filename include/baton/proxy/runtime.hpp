@@ -1,0 +1,79 @@
+#pragma once
+// The immutable, compiled form of a loaded config, shared by every worker and pinned by each
+// request for its whole life (a reload publishes a new one; in-flight requests keep theirs).
+#include <array>
+#include <atomic>
+#include <boost/asio/ssl/context.hpp>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "baton/config/model.hpp"
+#include "baton/core/clock.hpp"
+#include "baton/metrics/registry.hpp"
+#include "baton/upstream/connection.hpp"
+
+namespace baton::proxy {
+
+// Metric cells of one configured model, resolved once per config load.
+struct ModelMetrics {
+    std::string model;
+    std::string provider;
+    metrics::Histogram* duration = nullptr;
+    metrics::Histogram* ttft = nullptr;
+    metrics::Counter* prompt_tokens = nullptr;
+    metrics::Counter* completion_tokens = nullptr;
+    // baton_requests_total{route,model,status}: cells created on first use of a status code.
+    metrics::Counter& requests(std::string_view route, unsigned status);
+
+private:
+    std::array<std::atomic<metrics::Counter*>, 600> by_status_{};
+};
+
+struct ProviderRuntime {
+    upstream::Origin origin;       // where connections go (pool key: origin.key() + settings)
+    std::string pool_key;          // origin + cap + tls profile
+    // "POST /v1/chat/completions HTTP/1.1\r\nHost: ...\r\nAuthorization: Bearer ...\r\n..."
+    // up to (not including) Content-Length. Holds the secret: never log it.
+    std::string chat_head_prefix;
+    metrics::Histogram* upstream_duration = nullptr;
+};
+
+struct Runtime {
+    std::shared_ptr<const config::Config> config;
+    std::vector<ProviderRuntime> providers;                  // same order as config->providers
+    std::vector<std::unique_ptr<ModelMetrics>> model_metrics;  // same order as config->models
+    std::unique_ptr<ModelMetrics> unknown_model_metrics;     // requests with no resolved model
+    std::vector<std::string> upstream_model_json;  // per model: "\"upstream-name\"" (JSON string)
+    std::string models_json;                                 // GET /v1/models body
+    std::string known_models_list;                           // "a, b, c" for 404 messages
+    uint64_t generation = 0;
+};
+
+// Compiles a validated config (TLS contexts, request prefixes, metric cells). Throws
+// baton::ConfigError (e.g. unreadable ca_file).
+std::shared_ptr<const Runtime> build_runtime(std::shared_ptr<const config::Config> cfg,
+                                             uint64_t generation);
+
+// Holds the current Runtime. publish() is called by the reload controller; workers read
+// generation() (an atomic) on each request and call current() only when it changed.
+class SnapshotHolder {
+public:
+    void publish(std::shared_ptr<const Runtime> rt);
+    std::shared_ptr<const Runtime> current() const;
+    uint64_t generation() const { return gen_.load(std::memory_order_acquire); }
+
+private:
+    mutable std::mutex mu_;
+    std::shared_ptr<const Runtime> rt_;
+    std::atomic<uint64_t> gen_{0};
+};
+
+// Process-wide state the pipeline reads.
+struct ProcessState {
+    std::atomic<bool> draining{false};
+    Clock::time_point started = Clock::now();
+};
+
+}  // namespace baton::proxy

@@ -1,0 +1,70 @@
+#pragma once
+// The client side of one request: writes a response (complete, or streamed with chunked
+// transfer encoding) to the downstream connection. Knows HTTP framing, not SSE or OpenAI.
+#include <boost/beast/core/tcp_stream.hpp>
+#include <functional>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "baton/core/asio.hpp"
+#include "baton/core/clock.hpp"
+
+namespace baton::server {
+
+// Builds a response head ("HTTP/1.1 200 OK\r\n...\r\n\r\n") in one string.
+class ResponseHead {
+public:
+    explicit ResponseHead(unsigned status);
+    ResponseHead& header(std::string_view name, std::string_view value);
+    ResponseHead& content_length(uint64_t n);
+    ResponseHead& chunked();
+    // Appends "Connection: close" when !keep_alive and the final CRLF; returns the head.
+    std::string finish(bool keep_alive);
+    static const char* reason(unsigned status);
+
+private:
+    std::string s_;
+};
+
+class Downstream {
+public:
+    Downstream(beast::tcp_stream& stream, Duration write_timeout)
+        : stream_(stream), write_timeout_(write_timeout) {}
+
+    // Whether the connection stays open after this response (set by the session from the
+    // request; handlers may clear it).
+    bool keep_alive = true;
+    // True once any byte of the response was written (the commit point).
+    bool committed() const { return committed_; }
+    uint64_t bytes_out() const { return bytes_out_; }
+
+    // Complete response: status, extra headers (each "Name: value\r\n" already formatted, may be
+    // empty), body. Content-Length is added.
+    awaitable<bool> send(unsigned status, std::string_view content_type,
+                         std::string_view extra_headers, std::string_view body);
+    // Writes a prepared head + body in one gather write.
+    awaitable<bool> write_head_and_body(std::string_view head, std::string_view body);
+    // Streaming: head must declare Transfer-Encoding: chunked.
+    awaitable<bool> write_head(std::string_view head);
+    awaitable<bool> write_chunk(std::string_view data);
+    awaitable<bool> write_last_chunk();
+
+    // Calls on_close once if the client closes the connection (or sends more bytes) while a
+    // response is being streamed. Cancelled by unwatch(). Used to cancel the upstream request.
+    void watch_disconnect(std::function<void()> on_close);
+    void unwatch();
+    bool client_gone() const { return client_gone_; }
+
+private:
+    awaitable<bool> write(std::span<const asio::const_buffer> bufs);
+    beast::tcp_stream& stream_;
+    Duration write_timeout_;
+    bool committed_ = false;
+    bool client_gone_ = false;
+    uint64_t bytes_out_ = 0;
+    struct Watch;
+    std::shared_ptr<Watch> watch_;
+};
+
+}  // namespace baton::server

@@ -1,0 +1,28 @@
+#pragma once
+// The server's only view of the request pipeline.
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/string_body.hpp>
+
+#include "baton/core/asio.hpp"
+#include "baton/core/clock.hpp"
+#include "baton/server/downstream.hpp"
+
+namespace baton::server {
+
+struct Request {
+    http::request<http::string_body>& msg;
+    Clock::time_point received;  // when the first byte of the request arrived
+    Clock::time_point parsed;    // when the request was complete
+    uint64_t bytes_in = 0;
+};
+
+class RequestHandler {
+public:
+    virtual ~RequestHandler() = default;
+    // Handles one request and writes its response to `out`.
+    virtual awaitable<void> handle(Request& req, Downstream& out) = 0;
+    // An error detected by the server before the request was complete (431, 413, 408, 400).
+    virtual awaitable<void> reject(unsigned status, std::string_view message, Downstream& out) = 0;
+};
+
+}  // namespace baton::server

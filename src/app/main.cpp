@@ -1,0 +1,289 @@
+// baton: the daemon's entry point. Parses the command line, loads the config, starts one worker
+// per thread, and handles signals (SIGHUP reload, SIGTERM/SIGINT drain).
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <cstdio>
+#include <cstring>
+#include <iostream>
+#include <thread>
+
+#include "baton/config/load.hpp"
+#include "baton/core/error.hpp"
+#include "baton/core/log.hpp"
+#include "baton/proxy/pipeline.hpp"
+#include "baton/server/worker.hpp"
+
+namespace {
+
+using namespace baton;
+
+// Exit codes (documented in README and --help).
+constexpr int kExitOk = 0;
+constexpr int kExitConfig = 1;   // invalid config (or --check found problems)
+constexpr int kExitUsage = 2;    // bad command line
+constexpr int kExitRuntime = 3;  // could not start (bind failed, ...)
+
+const char* kHelp = R"(baton - a fast LLM routing gateway
+
+usage:
+  baton --config FILE        run the gateway with FILE (YAML)
+  baton --check FILE         validate FILE, print every problem, exit 0 (valid) or 1
+  baton --version            print the version
+  baton --help               this text
+
+options (with --config):
+  --listen HOST:PORT         override server.listen (also BATON_LISTEN)
+
+signals:
+  SIGHUP                     reload the config; an invalid file is rejected, the old one kept
+  SIGTERM, SIGINT            stop accepting, finish in-flight requests (server.timeouts.drain),
+                             exit 0
+
+exit codes: 0 ok, 1 invalid config, 2 bad usage, 3 runtime failure (e.g. cannot listen)
+)";
+
+void print_diagnostics(const config::LoadResult& r, std::FILE* f) {
+    for (const auto& d : r.diagnostics) std::fprintf(f, "%s\n", d.format().c_str());
+}
+
+config::LoadResult load(const std::string& path, const std::string& listen_override) {
+    auto r = config::load_file(path);
+    if (r.ok() && !listen_override.empty()) {
+        // Re-validate through the loader so the override gets the same checks.
+        auto colon = listen_override.rfind(':');
+        if (colon == std::string::npos) {
+            config::Diagnostic d;
+            d.file = "--listen";
+            d.path = "server.listen";
+            d.message = "expected HOST:PORT, got \"" + listen_override + "\"";
+            r.diagnostics.push_back(d);
+        } else {
+            std::string host = listen_override.substr(0, colon);
+            if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
+                host = host.substr(1, host.size() - 2);
+            }
+            r.config.server.listen = listen_override;
+            r.config.server.host = host;
+            r.config.server.port =
+                static_cast<uint16_t>(std::strtoul(listen_override.c_str() + colon + 1, nullptr, 10));
+        }
+    }
+    return r;
+}
+
+struct Daemon {
+    std::string config_path;
+    std::string listen_override;
+    proxy::SnapshotHolder holder;
+    proxy::ProcessState process;
+    std::atomic<int64_t> open_connections{0};
+    std::vector<std::unique_ptr<server::Worker>> workers;
+    std::vector<proxy::Pipeline*> pipelines;
+    uint64_t generation = 1;
+    metrics::Counter* reload_ok = nullptr;
+    metrics::Counter* reload_rejected = nullptr;
+
+    void reload() {
+        auto r = load(config_path, listen_override);
+        if (!r.ok()) {
+            reload_rejected->inc();
+            spdlog::error("reload rejected: {} has errors; still serving the previous config",
+                          config_path);
+            for (const auto& d : r.diagnostics) spdlog::error("{}", d.format());
+            return;
+        }
+        for (const auto& d : r.diagnostics) spdlog::warn("{}", d.format());
+        try {
+            auto cfg = std::make_shared<const config::Config>(std::move(r.config));
+            holder.publish(proxy::build_runtime(cfg, ++generation));
+            log::setup(cfg->logging.level, cfg->logging.access_log);
+            reload_ok->inc();
+            spdlog::info("config reloaded from {} (generation {})", config_path, generation);
+        } catch (const std::exception& e) {
+            reload_rejected->inc();
+            spdlog::error("reload rejected: {}; still serving the previous config", e.what());
+        }
+    }
+};
+
+awaitable<void> sweep_loop(server::Worker& w, proxy::Pipeline& p) {
+    asio::steady_timer t(w.ioc());
+    while (!w.draining()) {
+        t.expires_after(std::chrono::seconds(5));
+        co_await t.async_wait(use_nothrow);
+        p.sweep_pools();
+    }
+}
+
+int run(const std::string& path, const std::string& listen_override) {
+    auto r = load(path, listen_override);
+    if (!r.ok()) {
+        print_diagnostics(r, stderr);
+        std::fprintf(stderr, "baton: %s is invalid; not starting\n", path.c_str());
+        return kExitConfig;
+    }
+    Daemon d;
+    d.config_path = path;
+    d.listen_override = listen_override;
+    std::shared_ptr<const config::Config> cfg;
+    try {
+        log::setup(r.config.logging.level, r.config.logging.access_log);
+        for (const auto& diag : r.diagnostics) spdlog::warn("{}", diag.format());
+        cfg = std::make_shared<const config::Config>(std::move(r.config));
+        d.holder.publish(proxy::build_runtime(cfg, d.generation));
+    } catch (const ConfigError& e) {
+        std::fprintf(stderr, "baton: %s\n", e.what());
+        return kExitConfig;
+    }
+    auto& reg = metrics::global();
+    d.reload_ok = &reg.counter("baton_config_reloads_total", "Config reloads by result.",
+                               {{"result", "ok"}});
+    d.reload_rejected = &reg.counter("baton_config_reloads_total", "Config reloads by result.",
+                                     {{"result", "rejected"}});
+
+    const auto& sv = cfg->server;
+    unsigned threads = sv.threads == 0 ? std::max(1u, std::thread::hardware_concurrency()) : sv.threads;
+    server::Limits limits;
+    limits.max_header_bytes = sv.max_header_bytes;
+    limits.max_body_bytes = sv.max_body_bytes;
+    limits.header_read = sv.timeouts.header_read;
+    limits.idle = sv.timeouts.idle;
+    limits.max_connections = sv.max_connections;
+
+    uint16_t port = sv.port;
+    try {
+        for (unsigned i = 0; i < threads; ++i) {
+            auto w = std::make_unique<server::Worker>(limits, d.open_connections);
+            auto p = std::make_unique<proxy::Pipeline>(w->ioc().get_executor(), d.holder, d.process);
+            d.pipelines.push_back(p.get());
+            w->set_handler(std::move(p));
+            port = w->listen(sv.host, port);  // the first bind fixes an ephemeral port
+            d.workers.push_back(std::move(w));
+        }
+    } catch (const ConfigError& e) {
+        spdlog::error("{}", e.what());
+        return kExitRuntime;
+    }
+    for (size_t i = 0; i < d.workers.size(); ++i) {
+        d.workers[i]->start();
+        asio::co_spawn(d.workers[i]->ioc(), sweep_loop(*d.workers[i], *d.pipelines[i]),
+                       asio::detached);
+    }
+    std::vector<std::thread> threads_v;
+    for (auto& w : d.workers) {
+        threads_v.emplace_back([&w] {
+            auto guard = asio::make_work_guard(w->ioc());
+            w->run();
+        });
+    }
+    std::string host = sv.host.find(':') != std::string::npos ? "[" + sv.host + "]" : sv.host;
+    spdlog::info("baton {} listening on http://{}:{} ({} worker thread{}, {} models)",
+                 BATON_VERSION, host, port, threads, threads == 1 ? "" : "s", cfg->models.size());
+
+    // Signals are handled on the main thread's own io_context.
+    asio::io_context main_ioc;
+    asio::signal_set signals(main_ioc, SIGINT, SIGTERM, SIGHUP);
+    bool stopping = false;
+    Clock::time_point drain_deadline{};
+    asio::steady_timer poll(main_ioc);
+    std::function<void()> wait_drained = [&] {
+        int64_t active = 0;
+        for (auto& w : d.workers) active += w->active_sessions();
+        if (active == 0 || Clock::now() >= drain_deadline) {
+            if (active > 0) spdlog::warn("drain timeout: closing {} connection(s)", active);
+            for (auto& w : d.workers) w->stop();
+            return;
+        }
+        poll.expires_after(std::chrono::milliseconds(20));
+        poll.async_wait([&](boost::system::error_code) { wait_drained(); });
+    };
+    std::function<void(boost::system::error_code, int)> on_signal =
+        [&](boost::system::error_code ec, int sig) {
+            if (ec) return;
+            if (sig == SIGHUP) {
+                spdlog::info("SIGHUP: reloading {}", d.config_path);
+                d.reload();
+                signals.async_wait(on_signal);
+                return;
+            }
+            if (stopping) {
+                spdlog::warn("second signal: exiting now");
+                for (auto& w : d.workers) w->stop();
+                return;
+            }
+            stopping = true;
+            d.process.draining.store(true);
+            auto drain = d.holder.current()->config->server.timeouts.drain;
+            spdlog::info("{}: draining (up to {} ms)", sig == SIGINT ? "SIGINT" : "SIGTERM",
+                         drain.count());
+            drain_deadline = Clock::now() + drain;
+            for (auto& w : d.workers) w->drain();
+            wait_drained();
+            signals.async_wait(on_signal);
+        };
+    signals.async_wait(on_signal);
+    std::thread main_thread([&] { main_ioc.run(); });
+    for (auto& t : threads_v) t.join();
+    main_ioc.stop();
+    main_thread.join();
+    spdlog::info("baton stopped");
+    return kExitOk;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    std::string config_path, check_path, listen_override;
+    if (const char* l = std::getenv("BATON_LISTEN"); l && *l) listen_override = l;
+    for (int i = 1; i < argc; ++i) {
+        std::string a = argv[i];
+        auto need = [&](const char* what) -> std::string {
+            if (i + 1 >= argc) {
+                std::fprintf(stderr, "baton: %s needs %s\n%s", a.c_str(), what, kHelp);
+                std::exit(kExitUsage);
+            }
+            return argv[++i];
+        };
+        if (a == "--help" || a == "-h") {
+            std::fputs(kHelp, stdout);
+            return kExitOk;
+        } else if (a == "--version" || a == "-v") {
+            std::printf("baton %s\n", BATON_VERSION);
+            return kExitOk;
+        } else if (a == "--config" || a == "-c") {
+            config_path = need("a file");
+        } else if (a == "--check") {
+            check_path = need("a file");
+        } else if (a == "--listen") {
+            listen_override = need("HOST:PORT");
+        } else {
+            std::fprintf(stderr, "baton: unknown argument \"%s\"\n%s", a.c_str(), kHelp);
+            return kExitUsage;
+        }
+    }
+    if (!check_path.empty()) {
+        auto r = config::load_file(check_path);
+        print_diagnostics(r, stdout);
+        if (r.ok()) {
+            std::printf("%s: OK (%zu providers, %zu models, %zu routes)\n", check_path.c_str(),
+                        r.config.providers.size(), r.config.models.size(), r.config.routes.size());
+            return kExitOk;
+        }
+        return kExitConfig;
+    }
+    if (config_path.empty()) {
+        std::fprintf(stderr, "baton: --config FILE is required\n%s", kHelp);
+        return kExitUsage;
+    }
+    try {
+        return run(config_path, listen_override);
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "baton: fatal: %s\n", e.what());
+        return kExitRuntime;
+    }
+}

@@ -1,0 +1,724 @@
+// plan(): resolve, rules, requirements, filters, scoring, experiments, reason.
+#include <re2/re2.h>
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <cstdio>
+
+#include "baton/policy/engine.hpp"
+
+namespace baton::policy {
+namespace {
+
+constexpr double kSimpleQualityCap = 0.5;  // simple tier: quality above this counts the same
+constexpr double kComplexQualityBoost = 3.0;  // complex tier: quality weight x3, renormalised
+constexpr double kDominantWeight = 0.8;       // x-baton-objective: this term's weight
+constexpr double kQualitySpreadFloor = 0.1;   // min quality spread used for normalisation
+constexpr double kRelativeSpreadFloor = 0.1;  // min cost/latency spread, share of the maximum
+constexpr size_t kMaxReplacementHops = 8;
+
+uint32_t expected_output_for(Tier t) {
+    switch (t) {
+        case Tier::simple: return 256;
+        case Tier::medium: return 512;
+        case Tier::complex: return 1024;
+    }
+    return 512;
+}
+
+std::string_view trim(std::string_view s) {
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+    return s;
+}
+
+void add_unique(std::vector<std::string>& v, std::string_view s) {
+    if (s.empty()) return;
+    for (const auto& x : v) {
+        if (x == s) return;
+    }
+    v.emplace_back(s);
+}
+
+std::string fmt_num(double v) {
+    char buf[32];
+    if (std::fabs(v - std::round(v)) < 1e-9 && std::fabs(v) < 1e15) {
+        std::snprintf(buf, sizeof buf, "%.0f", v);
+    } else {
+        std::snprintf(buf, sizeof buf, "%.4g", v);
+    }
+    return buf;
+}
+
+// Appends the UTF-8 encoding of a code point.
+void put_utf8(uint32_t cp, std::string& out) {
+    if (cp < 0x80) {
+        out += static_cast<char>(cp);
+    } else if (cp < 0x800) {
+        out += static_cast<char>(0xC0 | (cp >> 6));
+        out += static_cast<char>(0x80 | (cp & 0x3F));
+    } else if (cp < 0x10000) {
+        out += static_cast<char>(0xE0 | (cp >> 12));
+        out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+        out += static_cast<char>(0x80 | (cp & 0x3F));
+    } else {
+        out += static_cast<char>(0xF0 | (cp >> 18));
+        out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+        out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+        out += static_cast<char>(0x80 | (cp & 0x3F));
+    }
+}
+
+bool hex4(std::string_view s, size_t at, uint32_t& cp) {
+    if (at + 4 > s.size()) return false;
+    cp = 0;
+    for (size_t i = at; i < at + 4; ++i) {
+        char c = s[i];
+        uint32_t v = 0;
+        if (c >= '0' && c <= '9') v = static_cast<uint32_t>(c - '0');
+        else if (c >= 'a' && c <= 'f') v = static_cast<uint32_t>(c - 'a' + 10);
+        else if (c >= 'A' && c <= 'F') v = static_cast<uint32_t>(c - 'A' + 10);
+        else return false;
+        cp = (cp << 4) | v;
+    }
+    return true;
+}
+
+// Decodes JSON string escapes (the text spans keep them as written).
+void json_unescape(std::string_view raw, std::string& out) {
+    out.clear();
+    out.reserve(raw.size());
+    for (size_t i = 0; i < raw.size(); ++i) {
+        char c = raw[i];
+        if (c != '\\' || i + 1 >= raw.size()) {
+            out += c;
+            continue;
+        }
+        char e = raw[++i];
+        switch (e) {
+            case 'n': out += '\n'; break;
+            case 't': out += '\t'; break;
+            case 'r': out += '\r'; break;
+            case 'b': out += '\b'; break;
+            case 'f': out += '\f'; break;
+            case 'u': {
+                uint32_t cp = 0;
+                if (!hex4(raw, i + 1, cp)) {
+                    out += 'u';
+                    break;
+                }
+                i += 4;
+                uint32_t lo = 0;
+                if (cp >= 0xD800 && cp <= 0xDBFF && raw.substr(i + 1, 2) == "\\u" &&
+                    hex4(raw, i + 3, lo) && lo >= 0xDC00 && lo <= 0xDFFF) {
+                    cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+                    i += 6;
+                }
+                put_utf8(cp, out);
+                break;
+            }
+            default: out += e; break;  // \" \\ \/
+        }
+    }
+}
+
+// Per-candidate scratch used by filters and scoring.
+struct Scratch {
+    size_t model = 0;
+    size_t position = 0;
+    std::optional<size_t> replaces;
+    LatencyPrediction latency;
+};
+
+}  // namespace
+
+// Friend of CompiledPolicy: reads its tables.
+struct Planner {
+    const PlanInput& in;
+    const config::Config& cfg;
+    const CompiledPolicy& pol;
+    const Features& f;
+    Plan& out;
+
+    const config::Rule* rule = nullptr;
+    uint32_t required_caps = 0;
+    bool unknown_capability = false;    // a required capability outside the vocabulary
+    std::vector<int64_t> required_tag_ids;  // -1: no model has the tag
+    std::optional<double> max_price_input;
+    std::optional<config::Millis> max_ttft;
+    std::optional<std::string_view> objective_header;
+    std::optional<double> header_max_price;
+
+    std::optional<std::string_view> header(std::string_view name) const {
+        return in.headers ? in.headers->get(name) : std::nullopt;
+    }
+
+    void fail(Errc code, std::string message, std::string param = {}) {
+        out.error = make_error(code, std::move(message), std::move(param));
+        out.ranked.clear();
+    }
+
+    // ---- headers --------------------------------------------------------------------------
+    bool read_headers() {
+        if (auto v = header(kHeaderObjective)) {
+            std::string_view w = trim(*v);
+            if (w != "cost" && w != "latency" && w != "quality") {
+                fail(Errc::invalid_request,
+                     "header x-baton-objective must be cost, latency or quality (got \"" +
+                         std::string(w) + "\")",
+                     std::string(kHeaderObjective));
+                return false;
+            }
+            objective_header = w;
+        }
+        if (auto v = header(kHeaderMaxPrice)) {
+            std::string_view s = trim(*v);
+            double price = 0;
+            auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), price);
+            if (ec != std::errc() || ptr != s.data() + s.size() || !(price >= 0) ||
+                !std::isfinite(price)) {
+                fail(Errc::invalid_request,
+                     "header x-baton-max-price must be a number of USD per 1M output tokens "
+                     "(got \"" + std::string(s) + "\")",
+                     std::string(kHeaderMaxPrice));
+                return false;
+            }
+            header_max_price = price;
+        }
+        return true;
+    }
+
+    // ---- rules ----------------------------------------------------------------------------
+    bool content_matches(const re2::RE2& re) const {
+        if (!in.request) return false;
+        std::string buf;
+        for (const auto& span : in.request->text_spans) {
+            if (span.end > in.body.size() || span.begin > span.end) continue;
+            std::string_view text = in.body.substr(span.begin, span.size());
+            if (text.find('\\') != std::string_view::npos) {
+                json_unescape(text, buf);
+                if (re2::RE2::PartialMatch(buf, re)) return true;
+            } else if (re2::RE2::PartialMatch(text, re)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    bool rule_matches(size_t i) const {
+        const auto& m = cfg.rules[i].match;
+        for (const auto& [name, value] : m.headers) {
+            auto v = header(name);
+            if (!v || *v != value) return false;
+        }
+        if (m.prompt_tokens_over && f.prompt_tokens <= *m.prompt_tokens_over) return false;
+        if (!m.models.empty()) {
+            bool any = false;
+            for (const auto& name : m.models) any = any || name == in.requested;
+            if (!any) return false;
+        }
+        if (!m.content_regex.empty()) {
+            const auto* re = i < pol.rule_regex_.size() ? pol.rule_regex_[i].get() : nullptr;
+            if (!re || !content_matches(*re)) return false;
+        }
+        return true;
+    }
+
+    // ---- filters --------------------------------------------------------------------------
+    uint32_t output_reserve(const config::Model& m) const {
+        if (f.max_tokens) return *f.max_tokens;
+        return m.max_output_tokens > 0 ? std::min(kDefaultOutputReserve, m.max_output_tokens)
+                                       : kDefaultOutputReserve;
+    }
+
+    bool has_tag(size_t model, int64_t id) const {
+        if (id < 0) return false;
+        auto u = static_cast<uint64_t>(id);
+        return (pol.model_tags_[model * pol.tag_words_ + u / 64] >> (u % 64)) & 1u;
+    }
+
+    // Applies every hard filter except deprecation. With `ex` null it only decides; otherwise it
+    // records every failing filter's reason and detail.
+    bool passes(size_t mi, const LatencyPrediction& lat, Exclusion* ex) const {
+        const config::Model& m = cfg.models[mi];
+        const uint32_t caps = pol.model_caps_[mi];
+        bool ok = true;
+        auto reject = [&](std::string reason, std::string detail) {
+            ok = false;
+            if (!ex) return;
+            if (!ex->detail.empty()) ex->detail += "; ";
+            ex->detail += reason + " (" + detail + ")";
+            ex->reasons.push_back(std::move(reason));
+        };
+        auto need = [&](uint32_t bit) { return (caps & bit) != 0; };
+
+        uint32_t reserve = output_reserve(m);
+        if (m.context_window > 0 &&
+            uint64_t{f.prompt_tokens} + reserve > uint64_t{m.context_window}) {
+            if (!ex) return false;
+            reject("context", "needs " + std::to_string(f.prompt_tokens) + " prompt + " +
+                                  std::to_string(reserve) + " output tokens > context_window " +
+                                  std::to_string(m.context_window));
+        }
+        if (f.max_tokens && m.max_output_tokens > 0 && *f.max_tokens > m.max_output_tokens) {
+            if (!ex) return false;
+            reject("max_output", "max_tokens " + std::to_string(*f.max_tokens) +
+                                     " > max_output_tokens " +
+                                     std::to_string(m.max_output_tokens));
+        }
+        if (f.tools && !need(capability_bit("tools"))) {
+            if (!ex) return false;
+            reject("capability:tools", "request has tools; model lacks tools");
+        }
+        if (f.images && !need(capability_bit("vision"))) {
+            if (!ex) return false;
+            reject("capability:vision", "request has images; model lacks vision");
+        }
+        if (f.json_schema && !need(capability_bit("json_schema"))) {
+            if (!ex) return false;
+            reject("capability:json_schema", "response_format json_schema; model lacks it");
+        }
+        if (f.json_object && !need(capability_bit("json_mode")) &&
+            !need(capability_bit("json_schema"))) {
+            if (!ex) return false;
+            reject("capability:json_mode", "response_format json_object; model lacks json_mode");
+        }
+        if (f.stream && !need(capability_bit("streaming"))) {
+            if (!ex) return false;
+            reject("capability:streaming", "request streams; model lacks streaming");
+        }
+        if ((required_caps & caps) != required_caps || unknown_capability) {
+            if (!ex) return false;
+            for (const auto& c : out.required_capabilities) {
+                uint32_t bit = capability_bit(c);
+                if (bit == 0 || !need(bit)) reject("capability:" + c, "required");
+            }
+        }
+        for (size_t t = 0; t < required_tag_ids.size(); ++t) {
+            if (has_tag(mi, required_tag_ids[t])) continue;
+            if (!ex) return false;
+            reject("tag:" + out.required_tags[t], "model lacks required tag");
+        }
+        bool over_out = out.max_price_output && m.price.output > *out.max_price_output;
+        bool over_in = max_price_input && m.price.input > *max_price_input;
+        if (over_out || over_in) {
+            if (!ex) return false;
+            reject("price", over_out ? "output $" + fmt_num(m.price.output) + "/1M > max $" +
+                                           fmt_num(*out.max_price_output) + "/1M"
+                                     : "input $" + fmt_num(m.price.input) + "/1M > max $" +
+                                           fmt_num(*max_price_input) + "/1M");
+        }
+        if (max_ttft && lat.ttft_ms > static_cast<double>(max_ttft->count())) {
+            if (!ex) return false;
+            reject("ttft", "predicted " + fmt_num(std::round(lat.ttft_ms)) + "ms > max " +
+                               std::to_string(max_ttft->count()) + "ms");
+        }
+        return ok;
+    }
+
+    bool deprecated(const config::Model& m) const {
+        return m.deprecated && in.today_days > m.deprecated->after_days;
+    }
+
+    // Follows replacement links past deprecated models; nullopt when none usable.
+    std::optional<size_t> replacement_of(size_t mi) const {
+        size_t cur = mi;
+        for (size_t hop = 0; hop < kMaxReplacementHops; ++hop) {
+            const auto& dep = cfg.models[cur].deprecated;
+            if (!dep || dep->replacement.empty()) return std::nullopt;
+            auto it = pol.model_index_.find(dep->replacement);
+            if (it == pol.model_index_.end()) return std::nullopt;
+            cur = it->second;
+            if (!deprecated(cfg.models[cur])) return cur;
+        }
+        return std::nullopt;
+    }
+
+    // ---- steps ----------------------------------------------------------------------------
+    void plan_direct(size_t mi) {
+        out.direct = true;
+        out.route = cfg.models[mi].name;
+        out.tier = tier_for(f.complexity, config::ComplexityTiers{});
+        out.objective_source = "none";
+        out.expected_output_tokens = expected_output_for(out.tier);
+        Scratch s{mi, 0, std::nullopt, {}};
+        std::string label = "requested-model";
+        if (deprecated(cfg.models[mi])) {
+            auto r = replacement_of(mi);
+            out.deprecations.push_back({mi, r, cfg.models[mi].deprecated->after});
+            if (r) {
+                s.model = *r;
+                s.replaces = mi;
+                label += "; deprecated " + cfg.models[mi].name + "->" + cfg.models[*r].name;
+            } else {
+                label += "; deprecated, no replacement";
+            }
+        }
+        s.latency = predict(cfg.models[s.model], s.model, in.stats);
+        std::vector<Scratch> one{s};
+        score(one);
+        out.decisive = "requested";
+        out.reason = std::move(label);
+    }
+
+    void choose_variant(const config::Route& r) {
+        if (!r.experiment || r.experiment->variants.empty()) return;
+        const auto& e = *r.experiment;
+        std::string_view key;
+        std::string source;
+        if (e.sticky_by == "user") {
+            key = in.sticky.user;
+            source = "user";
+        } else if (e.sticky_by == "key") {
+            key = in.sticky.key;
+            source = "key";
+        } else if (e.sticky_by.rfind("header:", 0) == 0) {
+            std::string name = e.sticky_by.substr(7);
+            for (char& c : name) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c | 0x20 : c);
+            if (auto v = header(name)) key = *v;
+            source = "header:" + name;
+        }
+        if (key.empty() && !in.sticky.user.empty()) {
+            key = in.sticky.user;
+            source = "user";
+        }
+        if (key.empty() && !in.sticky.key.empty()) {
+            key = in.sticky.key;
+            source = "key";
+        }
+        if (key.empty()) source = "none";
+        auto v = pick_variant(e, key);
+        if (!v) return;
+        out.experiment = e.name;
+        out.variant = e.variants[*v].name;
+        out.sticky_source = std::move(source);
+    }
+
+    void choose_objective(const config::Route& r) {
+        config::Objective w = r.objective;
+        out.objective_source = "route";
+        if (r.experiment && !out.variant.empty()) {
+            for (const auto& v : r.experiment->variants) {
+                if (v.name == out.variant && v.objective) {
+                    w = *v.objective;
+                    out.objective_source = "variant:" + v.name;
+                }
+            }
+        }
+        if (rule && out.rule_applied && rule->then.objective) {
+            w = *rule->then.objective;
+            out.objective_source = "rule:" + std::to_string(rule->line);
+        }
+        auto normalise = [](config::Objective& o) {
+            o.cost = std::max(0.0, o.cost);
+            o.latency = std::max(0.0, o.latency);
+            o.quality = std::max(0.0, o.quality);
+            double sum = o.cost + o.latency + o.quality;
+            if (sum <= 0) {
+                o = config::Objective{};
+                sum = o.cost + o.latency + o.quality;
+            }
+            o.cost /= sum;
+            o.latency /= sum;
+            o.quality /= sum;
+        };
+        normalise(w);
+        if (objective_header) {
+            // The named term becomes dominant; the others share the rest in proportion.
+            double* dom = *objective_header == "cost"      ? &w.cost
+                          : *objective_header == "latency" ? &w.latency
+                                                           : &w.quality;
+            double others = 1.0 - *dom;
+            double scale = others > 0 ? (1.0 - kDominantWeight) / others : 0.0;
+            w.cost *= scale;
+            w.latency *= scale;
+            w.quality *= scale;
+            *dom = kDominantWeight;
+            if (others <= 0) {  // nothing to share in proportion: split evenly
+                double rest = (1.0 - kDominantWeight) / 2;
+                if (dom != &w.cost) w.cost = rest;
+                if (dom != &w.latency) w.latency = rest;
+                if (dom != &w.quality) w.quality = rest;
+            }
+            out.objective_source = "header:" + std::string(*objective_header);
+        } else if (out.tier == Tier::complex) {
+            w.quality *= kComplexQualityBoost;
+            normalise(w);
+        }
+        out.objective = w;
+    }
+
+    void score(std::vector<Scratch>& survivors) {
+        const config::Objective& w = out.objective;
+        bool saturate = out.tier == Tier::simple && !objective_header;
+        double cmin = INFINITY, cmax = -INFINITY, lmin = INFINITY, lmax = -INFINITY;
+        double qmin = INFINITY, qmax = -INFINITY;
+        out.ranked.clear();
+        out.ranked.reserve(survivors.size());
+        std::vector<double> qeff;
+        qeff.reserve(survivors.size());
+        for (const auto& s : survivors) {
+            const config::Model& m = cfg.models[s.model];
+            Candidate c;
+            c.model_index = s.model;
+            c.position = s.position;
+            c.replaces = s.replaces;
+            uint32_t out_tokens = out.expected_output_tokens;
+            if (m.max_output_tokens > 0) out_tokens = std::min(out_tokens, m.max_output_tokens);
+            Score& sc = c.score;
+            sc.cost_usd = (f.prompt_tokens * m.price.input + out_tokens * m.price.output) / 1e6;
+            sc.ttft_ms = s.latency.ttft_ms;
+            sc.tokens_per_s = s.latency.tokens_per_s;
+            sc.latency_samples = s.latency.samples;
+            sc.live_latency = s.latency.live;
+            double tps = sc.tokens_per_s > 0 ? sc.tokens_per_s : 1.0;
+            sc.latency_ms = sc.ttft_ms + out_tokens / tps * 1000.0;
+            sc.quality = m.quality;
+            double q = saturate ? std::min(m.quality, kSimpleQualityCap) : m.quality;
+            qeff.push_back(q);
+            cmin = std::min(cmin, sc.cost_usd);
+            cmax = std::max(cmax, sc.cost_usd);
+            lmin = std::min(lmin, sc.latency_ms);
+            lmax = std::max(lmax, sc.latency_ms);
+            qmin = std::min(qmin, q);
+            qmax = std::max(qmax, q);
+            out.ranked.push_back(c);
+        }
+        auto term = [](double v, double best, double spread) {
+            return spread > 0 ? std::clamp(1.0 - std::fabs(v - best) / spread, 0.0, 1.0) : 1.0;
+        };
+        double cspread = std::max(cmax - cmin, kRelativeSpreadFloor * cmax);
+        double lspread = std::max(lmax - lmin, kRelativeSpreadFloor * lmax);
+        double qspread = std::max(qmax - qmin, kQualitySpreadFloor);
+        for (size_t i = 0; i < out.ranked.size(); ++i) {
+            Score& sc = out.ranked[i].score;
+            sc.cost_term = term(sc.cost_usd, cmin, cspread);
+            sc.latency_term = term(sc.latency_ms, lmin, lspread);
+            sc.quality_term = term(qeff[i], qmax, qspread);
+            sc.total = w.cost * sc.cost_term + w.latency * sc.latency_term +
+                       w.quality * sc.quality_term;
+        }
+        const auto& models = cfg.models;
+        std::sort(out.ranked.begin(), out.ranked.end(),
+                  [&models](const Candidate& a, const Candidate& b) {
+                      if (std::fabs(a.score.total - b.score.total) > 1e-9) {
+                          return a.score.total > b.score.total;
+                      }
+                      if (a.position != b.position) return a.position < b.position;
+                      return models[a.model_index].name < models[b.model_index].name;
+                  });
+    }
+
+    void explain_decision() {
+        std::string label;
+        if (out.ranked.size() == 1) {
+            out.decisive = "only";
+            label = out.excluded.empty() ? "single-candidate" : "only-capable";
+        } else {
+            const Score& a = out.ranked[0].score;
+            const Score& b = out.ranked[1].score;
+            const config::Objective& w = out.objective;
+            double dc = w.cost * (a.cost_term - b.cost_term);
+            double dl = w.latency * (a.latency_term - b.latency_term);
+            double dq = w.quality * (a.quality_term - b.quality_term);
+            double best = std::max({dc, dl, dq});
+            if (best <= 1e-12) {
+                out.decisive = "tie";
+                label = "tie-by-order";
+            } else if (best == dc) {
+                out.decisive = "cost";
+                label = a.cost_term >= 1.0 ? "cheapest-capable" : "cost";
+            } else if (best == dl) {
+                out.decisive = "latency";
+                label = a.latency_term >= 1.0 ? "fastest-capable" : "latency";
+            } else {
+                out.decisive = "quality";
+                label = a.quality_term >= 1.0 ? "best-quality" : "quality";
+            }
+        }
+        label += "; tier=";
+        label += to_string(out.tier);
+        if (objective_header) label += "; objective=" + std::string(*objective_header);
+        if (out.rule_index) label += "; rule:" + std::to_string(out.rule_line);
+        for (const auto& d : out.deprecations) {
+            if (d.replacement && out.ranked[0].model_index == *d.replacement) {
+                label += "; deprecated " + cfg.models[d.model_index].name + "->" +
+                         cfg.models[*d.replacement].name;
+            }
+        }
+        if (!out.excluded.empty()) {
+            std::vector<std::string> firsts;
+            for (const auto& e : out.excluded) {
+                if (!e.reasons.empty()) add_unique(firsts, e.reasons.front());
+            }
+            label += "; " + std::to_string(out.excluded.size()) + " excluded: ";
+            for (size_t i = 0; i < firsts.size(); ++i) label += (i ? ", " : "") + firsts[i];
+        }
+        out.reason = std::move(label);
+    }
+
+    void run();
+};
+
+void Planner::run() {
+    out.requested = std::string(in.requested);
+    out.features = f;
+
+    // 1. Resolve.
+    std::optional<size_t> route_idx, model_idx;
+    if (auto it = pol.route_index_.find(in.requested); it != pol.route_index_.end()) {
+        route_idx = it->second;
+    } else if (auto jt = pol.model_index_.find(in.requested); jt != pol.model_index_.end()) {
+        model_idx = jt->second;
+    } else {
+        fail(Errc::model_not_found,
+             "model \"" + std::string(in.requested) + "\" does not exist; " + pol.known_names_,
+             "model");
+        return;
+    }
+    if (!read_headers()) return;
+
+    // 2. Rules: first match wins.
+    for (size_t i = 0; i < cfg.rules.size(); ++i) {
+        if (!rule_matches(i)) continue;
+        rule = &cfg.rules[i];
+        out.rule_index = i;
+        out.rule_line = rule->line;
+        break;
+    }
+    if (rule && rule->then.route) {
+        auto it = pol.route_index_.find(*rule->then.route);
+        if (it == pol.route_index_.end()) {
+            fail(Errc::internal, "rule at line " + std::to_string(rule->line) +
+                                     " switches to unknown route \"" + *rule->then.route + "\"");
+            return;
+        }
+        route_idx = it->second;
+        model_idx.reset();
+    }
+    if (model_idx) {
+        out.rule_applied = rule == nullptr;
+        plan_direct(*model_idx);
+        return;
+    }
+
+    // 3. Requirements.
+    const config::Route& r = cfg.routes[*route_idx];
+    out.route = r.name;
+    for (const auto& t : r.constraints.require_tags) add_unique(out.required_tags, t);
+    for (const auto& c : r.constraints.require_capabilities) {
+        add_unique(out.required_capabilities, c);
+    }
+    if (rule) {
+        for (const auto& t : rule->then.require_tags) add_unique(out.required_tags, t);
+        for (const auto& c : rule->then.require_capabilities) {
+            add_unique(out.required_capabilities, c);
+        }
+    }
+    if (auto v = header(kHeaderRequireTags)) {
+        std::string_view rest = *v;
+        while (!rest.empty()) {
+            size_t comma = rest.find(',');
+            add_unique(out.required_tags, trim(rest.substr(0, comma)));
+            if (comma == std::string_view::npos) break;
+            rest.remove_prefix(comma + 1);
+        }
+    }
+    for (const auto& c : out.required_capabilities) {
+        uint32_t bit = capability_bit(c);
+        required_caps |= bit;
+        unknown_capability = unknown_capability || bit == 0;
+    }
+    for (const auto& t : out.required_tags) {
+        auto it = pol.tag_ids_.find(t);
+        required_tag_ids.push_back(it == pol.tag_ids_.end() ? -1 : int64_t{it->second});
+    }
+    out.max_price_output = r.constraints.max_price_output;
+    if (header_max_price) {
+        out.max_price_output = out.max_price_output
+                                   ? std::min(*out.max_price_output, *header_max_price)
+                                   : *header_max_price;
+    }
+    max_price_input = r.constraints.max_price_input;
+    max_ttft = r.constraints.max_ttft;
+
+    // 4. Tier, experiment, objective.
+    out.tier = tier_for(f.complexity, r.complexity);
+    out.expected_output_tokens = expected_output_for(out.tier);
+    if (f.max_tokens) out.expected_output_tokens = std::min(out.expected_output_tokens, *f.max_tokens);
+    choose_variant(r);
+    choose_objective(r);
+
+    // 5. Filters.
+    const std::vector<size_t>& cands = pol.route_candidates_[*route_idx];
+    std::vector<Scratch> survivors;
+    survivors.reserve(cands.size());
+    std::vector<bool> taken(cfg.models.size(), false);
+    for (size_t pos = 0; pos < cands.size(); ++pos) {
+        size_t mi = cands[pos];
+        const config::Model& m = cfg.models[mi];
+        if (deprecated(m)) {
+            Exclusion ex{mi, {"deprecated"}, {}};
+            auto rep = replacement_of(mi);
+            std::string detail = "deprecated (past " + m.deprecated->after;
+            if (!rep) {
+                detail += ", no replacement)";
+                out.deprecations.push_back({mi, std::nullopt, m.deprecated->after});
+            } else if (taken[*rep] || std::find(cands.begin(), cands.end(), *rep) != cands.end()) {
+                detail += ", replacement " + cfg.models[*rep].name + " is already a candidate)";
+                out.deprecations.push_back({mi, rep, m.deprecated->after});
+            } else {
+                LatencyPrediction lat = predict(cfg.models[*rep], *rep, in.stats);
+                if (passes(*rep, lat, nullptr)) {
+                    taken[*rep] = true;
+                    survivors.push_back({*rep, pos, mi, lat});
+                    out.deprecations.push_back({mi, rep, m.deprecated->after});
+                    continue;
+                }
+                Exclusion rex;
+                passes(*rep, lat, &rex);
+                detail += ", replacement " + cfg.models[*rep].name + " excluded: " + rex.detail + ")";
+                out.deprecations.push_back({mi, std::nullopt, m.deprecated->after});
+            }
+            ex.detail = std::move(detail);
+            out.excluded.push_back(std::move(ex));
+            continue;
+        }
+        if (taken[mi]) continue;  // already in as a replacement
+        LatencyPrediction lat = predict(m, mi, in.stats);
+        if (passes(mi, lat, nullptr)) {
+            taken[mi] = true;
+            survivors.push_back({mi, pos, std::nullopt, lat});
+            continue;
+        }
+        Exclusion ex;
+        ex.model_index = mi;
+        passes(mi, lat, &ex);
+        out.excluded.push_back(std::move(ex));
+    }
+
+    if (survivors.empty()) {
+        std::string msg = "no model of route \"" + r.name + "\" can serve this request";
+        if (cands.empty()) msg += ": the route has no candidates";
+        for (size_t i = 0; i < out.excluded.size(); ++i) {
+            const auto& e = out.excluded[i];
+            msg += (i ? "; " : ": ") + cfg.models[e.model_index].name + " excluded by " + e.detail;
+        }
+        fail(Errc::unprocessable, std::move(msg), "model");
+        return;
+    }
+
+    // 6. Score, rank, explain.
+    score(survivors);
+    explain_decision();
+}
+
+Plan plan(const PlanInput& input) {
+    Plan out;
+    Planner p{input, input.config, input.policy, input.features, out};
+    p.run();
+    return out;
+}
+
+}  // namespace baton::policy

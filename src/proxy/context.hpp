@@ -1,0 +1,45 @@
+#pragma once
+// Per-request state carried through the pipeline stages.
+#include <string>
+
+#include "baton/openai/chat_request.hpp"
+#include "baton/proxy/runtime.hpp"
+#include "baton/server/handler.hpp"
+
+namespace baton::proxy {
+
+struct RequestContext {
+    RequestContext(server::Request& r, server::Downstream& o) : req(r), out(o) {}
+    server::Request& req;
+    server::Downstream& out;
+    std::shared_ptr<const Runtime> rt;  // pinned snapshot
+    std::string request_id;
+    std::string_view method;
+    std::string_view path;
+    bool api = false;  // a /v1 API call (counted in request metrics)
+
+    openai::ChatRequest chat;
+    std::string_view model_asked;
+    const config::Model* model = nullptr;
+    size_t model_index = 0;
+    const config::Provider* provider = nullptr;
+
+    unsigned status = 0;
+    bool stream = false;
+    bool stream_cut = false;
+    std::string error_code;  // Errc name or upstream class, for the access log
+    Clock::time_point upstream_start{};
+    Clock::time_point upstream_end{};
+    Clock::time_point first_byte{};
+    bool have_usage = false;
+    uint64_t prompt_tokens = 0;
+    uint64_t completion_tokens = 0;
+};
+
+// Finds "prompt_tokens": N and "completion_tokens": N in a usage object. True if found.
+bool scan_usage(std::string_view text, uint64_t& prompt, uint64_t& completion);
+
+// The access-log line (JSON, no trailing newline). Never includes prompt text or secrets.
+std::string access_log_line(const RequestContext& ctx, Clock::time_point end);
+
+}  // namespace baton::proxy

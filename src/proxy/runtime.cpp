@@ -1,0 +1,118 @@
+#include "baton/proxy/runtime.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include "baton/core/error.hpp"
+
+namespace baton::proxy {
+
+metrics::Counter& ModelMetrics::requests(std::string_view route, unsigned status) {
+    size_t idx = status < by_status_.size() ? status : 0;
+    metrics::Counter* c = by_status_[idx].load(std::memory_order_acquire);
+    if (c) return *c;
+    c = &metrics::global().counter(
+        "baton_requests_total", "Requests answered, by route, configured model and HTTP status.",
+        {{"route", std::string(route)}, {"model", model}, {"status", std::to_string(status)}});
+    by_status_[idx].store(c, std::memory_order_release);
+    return *c;
+}
+
+namespace {
+std::shared_ptr<asio::ssl::context> make_ssl_context(const config::Provider& p) {
+    auto ctx = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_client);
+    ctx->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                     asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
+                     asio::ssl::context::no_tlsv1_1);
+    boost::system::error_code ec;
+    ctx->set_default_verify_paths(ec);
+    if (!p.tls_settings.ca_file.empty()) {
+        ctx->load_verify_file(p.tls_settings.ca_file, ec);
+        if (ec) {
+            throw ConfigError("providers." + p.name + ".tls.ca_file: cannot load \"" +
+                              p.tls_settings.ca_file + "\": " + ec.message());
+        }
+    }
+    return ctx;
+}
+
+std::string chat_prefix(const config::Provider& p) {
+    std::string s;
+    s.reserve(256);
+    s.append("POST ").append(p.base_path).append("/chat/completions HTTP/1.1\r\n");
+    s.append("Host: ").append(p.host);
+    if ((p.tls && p.port != 443) || (!p.tls && p.port != 80)) {
+        s.append(":").append(std::to_string(p.port));
+    }
+    s.append("\r\n");
+    if (!p.api_key.empty()) s.append("Authorization: Bearer ").append(p.api_key).append("\r\n");
+    s.append("Content-Type: application/json\r\nAccept: application/json, text/event-stream\r\n");
+    s.append("User-Agent: baton/" BATON_VERSION "\r\n");
+    for (const auto& [k, v] : p.headers) s.append(k).append(": ").append(v).append("\r\n");
+    return s;
+}
+}  // namespace
+
+std::shared_ptr<const Runtime> build_runtime(std::shared_ptr<const config::Config> cfg,
+                                             uint64_t generation) {
+    auto rt = std::make_shared<Runtime>();
+    rt->config = cfg;
+    rt->generation = generation;
+    auto& reg = metrics::global();
+    for (const auto& p : cfg->providers) {
+        ProviderRuntime pr;
+        pr.upstream_duration = &reg.histogram(
+            "baton_upstream_duration_seconds",
+            "Time from sending a request upstream to its last response byte.",
+            {{"provider", p.name}}, metrics::latency_buckets());
+        if (p.kind == config::ProviderKind::openai) {
+            pr.origin.tls = p.tls;
+            pr.origin.host = p.host;
+            pr.origin.port = p.port;
+            pr.origin.verify = p.tls_settings.verify;
+            if (p.tls) pr.origin.ssl = make_ssl_context(p);
+            pr.pool_key = pr.origin.key() + "|" + std::to_string(p.max_connections) + "|" +
+                          p.tls_settings.ca_file + "|" + (p.tls_settings.verify ? "v" : "nv") +
+                          "|" + std::to_string(p.pool_idle.count()) + "|" + p.name;
+            pr.chat_head_prefix = chat_prefix(p);
+        }
+        rt->providers.push_back(std::move(pr));
+    }
+    nlohmann::json data = nlohmann::json::array();
+    for (const auto& m : cfg->models) {
+        auto mm = std::make_unique<ModelMetrics>();
+        mm->model = m.name;
+        mm->provider = m.provider;
+        mm->duration = &reg.histogram("baton_request_duration_seconds",
+                                      "Total request latency seen by the client, by model.",
+                                      {{"model", m.name}}, metrics::latency_buckets());
+        mm->ttft = &reg.histogram("baton_ttft_seconds",
+                                  "Time to first token (first body byte of a stream), by model.",
+                                  {{"model", m.name}}, metrics::latency_buckets());
+        mm->prompt_tokens = &reg.counter("baton_tokens_total", "Tokens reported by upstreams.",
+                                         {{"model", m.name}, {"kind", "prompt"}});
+        mm->completion_tokens = &reg.counter("baton_tokens_total", "Tokens reported by upstreams.",
+                                             {{"model", m.name}, {"kind", "completion"}});
+        rt->model_metrics.push_back(std::move(mm));
+        rt->upstream_model_json.push_back(nlohmann::json(m.upstream_model).dump());
+        data.push_back({{"id", m.name}, {"object", "model"}, {"created", 0}, {"owned_by", m.provider}});
+        if (!rt->known_models_list.empty()) rt->known_models_list += ", ";
+        rt->known_models_list += m.name;
+    }
+    rt->unknown_model_metrics = std::make_unique<ModelMetrics>();
+    rt->unknown_model_metrics->model = "-";
+    rt->models_json = nlohmann::json{{"object", "list"}, {"data", data}}.dump();
+    return rt;
+}
+
+void SnapshotHolder::publish(std::shared_ptr<const Runtime> rt) {
+    std::lock_guard lk(mu_);
+    rt_ = std::move(rt);
+    gen_.fetch_add(1, std::memory_order_release);
+}
+
+std::shared_ptr<const Runtime> SnapshotHolder::current() const {
+    std::lock_guard lk(mu_);
+    return rt_;
+}
+
+}  // namespace baton::proxy

@@ -1,0 +1,172 @@
+#include "baton/server/downstream.hpp"
+
+#include <sys/socket.h>
+
+#include <array>
+#include <boost/asio/write.hpp>
+#include <charconv>
+
+namespace baton::server {
+
+ResponseHead::ResponseHead(unsigned status) {
+    s_.reserve(384);
+    s_.append("HTTP/1.1 ");
+    char num[8];
+    auto r = std::to_chars(num, num + sizeof num, status);
+    s_.append(num, r.ptr);
+    s_.push_back(' ');
+    s_.append(reason(status));
+    s_.append("\r\n");
+}
+
+ResponseHead& ResponseHead::header(std::string_view name, std::string_view value) {
+    s_.append(name);
+    s_.append(": ");
+    s_.append(value);
+    s_.append("\r\n");
+    return *this;
+}
+
+ResponseHead& ResponseHead::content_length(uint64_t n) {
+    char num[24];
+    auto r = std::to_chars(num, num + sizeof num, n);
+    return header("Content-Length", std::string_view(num, static_cast<size_t>(r.ptr - num)));
+}
+
+ResponseHead& ResponseHead::chunked() { return header("Transfer-Encoding", "chunked"); }
+
+std::string ResponseHead::finish(bool keep_alive) {
+    if (!keep_alive) s_.append("Connection: close\r\n");
+    s_.append("\r\n");
+    return std::move(s_);
+}
+
+const char* ResponseHead::reason(unsigned status) {
+    switch (status) {
+        case 200: return "OK";
+        case 201: return "Created";
+        case 204: return "No Content";
+        case 400: return "Bad Request";
+        case 401: return "Unauthorized";
+        case 402: return "Payment Required";
+        case 403: return "Forbidden";
+        case 404: return "Not Found";
+        case 405: return "Method Not Allowed";
+        case 408: return "Request Timeout";
+        case 409: return "Conflict";
+        case 413: return "Payload Too Large";
+        case 415: return "Unsupported Media Type";
+        case 422: return "Unprocessable Entity";
+        case 429: return "Too Many Requests";
+        case 431: return "Request Header Fields Too Large";
+        case 499: return "Client Closed Request";
+        case 500: return "Internal Server Error";
+        case 501: return "Not Implemented";
+        case 502: return "Bad Gateway";
+        case 503: return "Service Unavailable";
+        case 504: return "Gateway Timeout";
+        case 529: return "Site Overloaded";
+        default: return status < 400 ? "OK" : (status < 500 ? "Client Error" : "Server Error");
+    }
+}
+
+awaitable<bool> Downstream::write(std::span<const asio::const_buffer> bufs) {
+    if (client_gone_) co_return false;
+    committed_ = true;
+    stream_.expires_after(write_timeout_);
+    auto [ec, n] = co_await asio::async_write(stream_, bufs, use_nothrow);
+    bytes_out_ += n;
+    if (ec) {
+        client_gone_ = true;
+        co_return false;
+    }
+    co_return true;
+}
+
+awaitable<bool> Downstream::send(unsigned status, std::string_view content_type,
+                                 std::string_view extra_headers, std::string_view body) {
+    ResponseHead h(status);
+    h.header("Content-Type", content_type);
+    std::string head = h.content_length(body.size()).finish(keep_alive);
+    // extra headers go before the final CRLF of the head
+    if (!extra_headers.empty()) head.insert(head.size() - 2, extra_headers);
+    co_return co_await write_head_and_body(head, body);
+}
+
+awaitable<bool> Downstream::write_head_and_body(std::string_view head, std::string_view body) {
+    std::array<asio::const_buffer, 2> bufs{asio::buffer(head), asio::buffer(body)};
+    co_return co_await write(bufs);
+}
+
+awaitable<bool> Downstream::write_head(std::string_view head) {
+    std::array<asio::const_buffer, 1> bufs{asio::buffer(head)};
+    co_return co_await write(bufs);
+}
+
+awaitable<bool> Downstream::write_chunk(std::string_view data) {
+    if (data.empty()) co_return true;  // an empty chunk would end the body
+    char size_line[20];
+    auto r = std::to_chars(size_line, size_line + 16, data.size(), 16);
+    r.ptr[0] = '\r';
+    r.ptr[1] = '\n';
+    std::array<asio::const_buffer, 3> bufs{
+        asio::buffer(size_line, static_cast<size_t>(r.ptr + 2 - size_line)), asio::buffer(data),
+        asio::buffer("\r\n", 2)};
+    co_return co_await write(bufs);
+}
+
+awaitable<bool> Downstream::write_last_chunk() {
+    std::array<asio::const_buffer, 1> bufs{asio::buffer("0\r\n\r\n", 5)};
+    co_return co_await write(bufs);
+}
+
+struct Downstream::Watch {
+    bool active = true;
+    std::function<void()> on_close;
+};
+
+
+void Downstream::watch_disconnect(std::function<void()> on_close) {
+    unwatch();
+    watch_ = std::make_shared<Watch>();
+    watch_->on_close = std::move(on_close);
+    auto w = watch_;
+    auto* self = this;
+    struct Arm {
+        static void go(std::shared_ptr<Watch> w, Downstream* self) {
+            self->stream_.socket().async_wait(
+                asio::ip::tcp::socket::wait_read, [w, self](boost::system::error_code ec) {
+                    if (!w->active || ec) return;
+                    char c;
+                    ssize_t n = ::recv(self->stream_.socket().native_handle(), &c, 1,
+                                       MSG_PEEK | MSG_DONTWAIT);
+                    if (n > 0) {  // pipelined bytes, not a close: stop watching
+                        w->active = false;
+                        return;
+                    }
+                    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+                        go(w, self);  // spurious wake-up
+                        return;
+                    }
+                    w->active = false;
+                    self->client_gone_ = true;
+                    if (w->on_close) w->on_close();
+                });
+        }
+    };
+    Arm::go(std::move(w), self);
+}
+
+void Downstream::unwatch() {
+    if (watch_) {
+        if (watch_->active) {
+            watch_->active = false;
+            boost::system::error_code ec;
+            // cancels only the pending wait: no other operation is outstanding here
+            stream_.socket().cancel(ec);
+        }
+        watch_.reset();
+    }
+}
+
+}  // namespace baton::server

@@ -1,0 +1,94 @@
+#include "baton/upstream/connection.hpp"
+
+#include <openssl/ssl.h>
+
+#include <boost/asio/ssl/host_name_verification.hpp>
+#include <boost/beast/core/buffers_range.hpp>
+
+#include <boost/asio/write.hpp>
+
+namespace baton::upstream {
+
+namespace {
+constexpr size_t kReadChunk = 16 * 1024;
+}
+
+std::string Origin::key() const {
+    return std::string(tls ? "https://" : "http://") + host + ":" + std::to_string(port);
+}
+
+Connection::Connection(asio::any_io_executor ex) : tcp_(std::make_unique<beast::tcp_stream>(ex)) {
+    buffer_.reserve(kReadChunk);
+}
+
+Connection::Connection(asio::any_io_executor ex, asio::ssl::context& ctx)
+    : tls_(std::make_unique<asio::ssl::stream<beast::tcp_stream>>(ex, ctx)) {
+    buffer_.reserve(kReadChunk);
+}
+
+Connection::~Connection() = default;
+
+void Connection::close() {
+    boost::system::error_code ec;
+    tcp().socket().shutdown(asio::ip::tcp::socket::shutdown_both, ec);
+    tcp().socket().close(ec);
+}
+
+awaitable<boost::system::error_code> Connection::connect(const Origin& origin, Duration timeout) {
+    auto ex = co_await asio::this_coro::executor;
+    asio::ip::tcp::resolver resolver(ex);
+    auto [rec, results] =
+        co_await resolver.async_resolve(origin.host, std::to_string(origin.port), use_nothrow);
+    if (rec) co_return rec;
+    tcp().expires_after(timeout);
+    auto [cec, ep] = co_await tcp().async_connect(results, use_nothrow);
+    if (cec) co_return cec;
+    tcp().socket().set_option(asio::ip::tcp::no_delay(true));
+    if (tls_) {
+        // SNI (not for IP literals) and host-name verification.
+        boost::system::error_code addr_ec;
+        asio::ip::make_address(origin.host, addr_ec);
+        if (addr_ec && !SSL_set_tlsext_host_name(tls_->native_handle(), origin.host.c_str())) {
+            co_return boost::system::error_code(static_cast<int>(::ERR_get_error()),
+                                                asio::error::get_ssl_category());
+        }
+        if (origin.verify) {
+            tls_->set_verify_mode(asio::ssl::verify_peer);
+            tls_->set_verify_callback(asio::ssl::host_name_verification(origin.host));
+        } else {
+            tls_->set_verify_mode(asio::ssl::verify_none);
+        }
+        tcp().expires_after(timeout);
+        auto [hec] = co_await tls_->async_handshake(asio::ssl::stream_base::client, use_nothrow);
+        if (hec) co_return hec;
+    }
+    co_return boost::system::error_code{};
+}
+
+awaitable<boost::system::error_code> Connection::write(std::span<const asio::const_buffer> buffers,
+                                                      Duration timeout) {
+    tcp().expires_after(timeout);
+    boost::system::error_code ec;
+    if (tls_) {
+        std::tie(ec, std::ignore) = co_await asio::async_write(*tls_, buffers, use_nothrow);
+    } else {
+        std::tie(ec, std::ignore) = co_await asio::async_write(*tcp_, buffers, use_nothrow);
+    }
+    co_return ec;
+}
+
+awaitable<std::pair<boost::system::error_code, size_t>> Connection::read_some(Duration timeout) {
+    tcp().expires_after(timeout);
+    auto buf = buffer_.prepare(kReadChunk);
+    boost::system::error_code ec;
+    size_t n = 0;
+    if (tls_) {
+        std::tie(ec, n) = co_await tls_->async_read_some(buf, use_nothrow);
+    } else {
+        std::tie(ec, n) = co_await tcp_->async_read_some(buf, use_nothrow);
+    }
+    buffer_.commit(n);
+    co_return std::pair{ec, n};
+}
+
+}  // namespace baton::upstream
