@@ -24,25 +24,38 @@ enum class Kind : uint8_t { object, array, string, number, boolean, null, invali
 
 inline Kind kind_of(char c) {
     switch (c) {
-        case '{': return Kind::object;
-        case '[': return Kind::array;
-        case '"': return Kind::string;
+        case '{':
+            return Kind::object;
+        case '[':
+            return Kind::array;
+        case '"':
+            return Kind::string;
         case 't':
-        case 'f': return Kind::boolean;
-        case 'n': return Kind::null;
-        default: return (c == '-' || (c >= '0' && c <= '9')) ? Kind::number : Kind::invalid;
+        case 'f':
+            return Kind::boolean;
+        case 'n':
+            return Kind::null;
+        default:
+            return (c == '-' || (c >= '0' && c <= '9')) ? Kind::number : Kind::invalid;
     }
 }
 
 inline const char* kind_name(Kind k) {
     switch (k) {
-        case Kind::object: return "an object";
-        case Kind::array: return "an array";
-        case Kind::string: return "a string";
-        case Kind::number: return "a number";
-        case Kind::boolean: return "a boolean";
-        case Kind::null: return "null";
-        case Kind::invalid: break;
+        case Kind::object:
+            return "an object";
+        case Kind::array:
+            return "an array";
+        case Kind::string:
+            return "a string";
+        case Kind::number:
+            return "a number";
+        case Kind::boolean:
+            return "a boolean";
+        case Kind::null:
+            return "null";
+        case Kind::invalid:
+            break;
     }
     return "an invalid value";
 }
@@ -63,13 +76,20 @@ Role role_of(std::string_view r) {
 
 const char* role_name(Role r) {
     switch (r) {
-        case Role::system: return "system";
-        case Role::developer: return "developer";
-        case Role::user: return "user";
-        case Role::assistant: return "assistant";
-        case Role::tool: return "tool";
-        case Role::function: return "function";
-        case Role::none: break;
+        case Role::system:
+            return "system";
+        case Role::developer:
+            return "developer";
+        case Role::user:
+            return "user";
+        case Role::assistant:
+            return "assistant";
+        case Role::tool:
+            return "tool";
+        case Role::function:
+            return "function";
+        case Role::none:
+            break;
     }
     return "";
 }
@@ -90,18 +110,30 @@ constexpr uint32_t f_response_format = 1u << 11;
 
 uint32_t top_field_of(std::string_view k) {
     switch (k.size()) {
-        case 1: return k == "n" ? f_n : 0;
-        case 4: return k == "user" ? f_user : 0;
-        case 5: return k == "model" ? f_model : k == "tools" ? f_tools : 0;
-        case 6: return k == "stream" ? f_stream : 0;
-        case 8: return k == "messages" ? f_messages : 0;
-        case 9: return k == "functions" ? f_functions : 0;
-        case 10: return k == "max_tokens" ? f_max_tokens : 0;
-        case 11: return k == "temperature" ? f_temperature : 0;
-        case 14: return k == "stream_options" ? f_stream_options : 0;
-        case 15: return k == "response_format" ? f_response_format : 0;
-        case 21: return k == "max_completion_tokens" ? f_max_completion_tokens : 0;
-        default: return 0;
+        case 1:
+            return k == "n" ? f_n : 0;
+        case 4:
+            return k == "user" ? f_user : 0;
+        case 5:
+            return k == "model" ? f_model : k == "tools" ? f_tools : 0;
+        case 6:
+            return k == "stream" ? f_stream : 0;
+        case 8:
+            return k == "messages" ? f_messages : 0;
+        case 9:
+            return k == "functions" ? f_functions : 0;
+        case 10:
+            return k == "max_tokens" ? f_max_tokens : 0;
+        case 11:
+            return k == "temperature" ? f_temperature : 0;
+        case 14:
+            return k == "stream_options" ? f_stream_options : 0;
+        case 15:
+            return k == "response_format" ? f_response_format : 0;
+        case 21:
+            return k == "max_completion_tokens" ? f_max_completion_tokens : 0;
+        default:
+            return 0;
     }
 }
 
@@ -124,13 +156,13 @@ struct SmallBuf {
 };
 
 class Scanner {
-public:
+  public:
     Scanner(std::string_view body, ChatRequest& out)
         : p_(body.data()), n_(body.size()), out_(out) {}
 
     ScanResult run();
 
-private:
+  private:
     // ---- syntax ---------------------------------------------------------------------------
     bool fail(size_t pos, const char* what) {
         err_pos_ = pos;
@@ -140,7 +172,7 @@ private:
 
     void ws() {
         // Compact JSON has no whitespace between tokens: one compare in the common case.
-        if (i_ < n_ && static_cast<unsigned char>(p_[i_]) > ' ') [[likely]]
+        if (i_<n_&& static_cast<unsigned char>(p_[i_])> ' ') [[likely]]
             return;
         while (i_ < n_) {
             const char c = p_[i_];
@@ -177,7 +209,8 @@ private:
 
     // ---- shape ----------------------------------------------------------------------------
     void shape(std::string message, std::string param) {
-        if (!shape_) shape_ = make_error(Errc::invalid_request, std::move(message), std::move(param));
+        if (!shape_)
+            shape_ = make_error(Errc::invalid_request, std::move(message), std::move(param));
     }
     // Records a type mismatch for the value at i_ and skips it.
     bool wrong_kind(std::string_view param, std::string_view expected) {
@@ -255,8 +288,12 @@ bool Scanner::scan_string(Str& s) {
             if (!scan_escape(j)) return false;
         } else if (c < 0x20) {
             return fail(j, "control character in string (must be escaped)");
-        } else if (!scan_utf8(j)) {
-            return false;
+        } else {
+            // A run of non-ASCII text: validate sequences back to back rather than restarting
+            // the block scan after each one.
+            do {
+                if (!scan_utf8(j)) return false;
+            } while (j < n_ && static_cast<unsigned char>(p_[j]) >= 0x80);
         }
     }
 }
@@ -272,9 +309,13 @@ bool Scanner::scan_escape(size_t& j) {
         case 'f':
         case 'n':
         case 'r':
-        case 't': j += 2; return true;
-        case 'u': break;
-        default: return fail(j + 1, "invalid escape sequence in string");
+        case 't':
+            j += 2;
+            return true;
+        case 'u':
+            break;
+        default:
+            return fail(j + 1, "invalid escape sequence in string");
     }
     const size_t start = j;
     auto hex4 = [&](size_t at, int& cp) -> bool {
@@ -303,40 +344,38 @@ bool Scanner::scan_escape(size_t& j) {
 }
 
 bool Scanner::scan_utf8(size_t& j) {
-    // p_[j] >= 0x80. Well-formed sequences per Unicode Table 3-7.
-    const auto b0 = static_cast<unsigned char>(p_[j]);
-    auto cont = [&](size_t k, unsigned lo, unsigned hi) {
-        if (j + k >= n_) return false;
-        const auto b = static_cast<unsigned char>(p_[j + k]);
-        return b >= lo && b <= hi;
-    };
-    size_t len = 0;
-    bool ok = false;
+    // p_[j] >= 0x80. Well-formed sequences per Unicode Table 3-7 (no overlongs, no surrogates,
+    // nothing above U+10FFFF).
+    const auto* u = reinterpret_cast<const unsigned char*>(p_);
+    const unsigned b0 = u[j];
+    auto is_cont = [](unsigned b) { return (b & 0xC0) == 0x80; };
     if (b0 >= 0xC2 && b0 <= 0xDF) {
-        len = 2;
-        ok = cont(1, 0x80, 0xBF);
-    } else if (b0 == 0xE0) {
-        len = 3;
-        ok = cont(1, 0xA0, 0xBF) && cont(2, 0x80, 0xBF);
-    } else if ((b0 >= 0xE1 && b0 <= 0xEC) || b0 == 0xEE || b0 == 0xEF) {
-        len = 3;
-        ok = cont(1, 0x80, 0xBF) && cont(2, 0x80, 0xBF);
-    } else if (b0 == 0xED) {
-        len = 3;
-        ok = cont(1, 0x80, 0x9F) && cont(2, 0x80, 0xBF);
-    } else if (b0 == 0xF0) {
-        len = 4;
-        ok = cont(1, 0x90, 0xBF) && cont(2, 0x80, 0xBF) && cont(3, 0x80, 0xBF);
-    } else if (b0 >= 0xF1 && b0 <= 0xF3) {
-        len = 4;
-        ok = cont(1, 0x80, 0xBF) && cont(2, 0x80, 0xBF) && cont(3, 0x80, 0xBF);
-    } else if (b0 == 0xF4) {
-        len = 4;
-        ok = cont(1, 0x80, 0x8F) && cont(2, 0x80, 0xBF) && cont(3, 0x80, 0xBF);
+        if (j + 1 < n_ && is_cont(u[j + 1])) {
+            j += 2;
+            return true;
+        }
+    } else if (b0 >= 0xE0 && b0 <= 0xEF) {
+        if (j + 2 < n_) {
+            const unsigned b1 = u[j + 1];
+            const unsigned lo = b0 == 0xE0 ? 0xA0 : 0x80;
+            const unsigned hi = b0 == 0xED ? 0x9F : 0xBF;
+            if (b1 >= lo && b1 <= hi && is_cont(u[j + 2])) {
+                j += 3;
+                return true;
+            }
+        }
+    } else if (b0 >= 0xF0 && b0 <= 0xF4) {
+        if (j + 3 < n_) {
+            const unsigned b1 = u[j + 1];
+            const unsigned lo = b0 == 0xF0 ? 0x90 : 0x80;
+            const unsigned hi = b0 == 0xF4 ? 0x8F : 0xBF;
+            if (b1 >= lo && b1 <= hi && is_cont(u[j + 2]) && is_cont(u[j + 3])) {
+                j += 4;
+                return true;
+            }
+        }
     }
-    if (!ok) return fail(j, "invalid UTF-8 in string");
-    j += len;
-    return true;
+    return fail(j, "invalid UTF-8 in string");
 }
 
 bool Scanner::scan_number(Num* num) {
@@ -394,15 +433,20 @@ bool Scanner::scan_literal(const char* lit, size_t len, const char* what) {
 bool Scanner::skip_value() {
     if (i_ >= n_) return fail(n_, "expected a JSON value");
     switch (p_[i_]) {
-        case '{': return object([this](const Str&) { return skip_value(); });
-        case '[': return array([this](uint32_t) { return skip_value(); });
+        case '{':
+            return object([this](const Str&) { return skip_value(); });
+        case '[':
+            return array([this](uint32_t) { return skip_value(); });
         case '"': {
             Str s;
             return scan_string(s);
         }
-        case 't': return scan_literal("true", 4, "invalid literal, expected 'true'");
-        case 'f': return scan_literal("false", 5, "invalid literal, expected 'false'");
-        case 'n': return scan_literal("null", 4, "invalid literal, expected 'null'");
+        case 't':
+            return scan_literal("true", 4, "invalid literal, expected 'true'");
+        case 'f':
+            return scan_literal("false", 5, "invalid literal, expected 'false'");
+        case 'n':
+            return scan_literal("null", 4, "invalid literal, expected 'null'");
         default:
             if (kind() == Kind::number) return scan_number(nullptr);
             return fail(i_, "expected a JSON value");
@@ -498,10 +542,16 @@ bool Scanner::on_model() {
 
 bool Scanner::on_bool(std::string_view param, bool& dst) {
     switch (p_[i_]) {
-        case 't': dst = true; return scan_literal("true", 4, "invalid literal, expected 'true'");
-        case 'f': dst = false; return scan_literal("false", 5, "invalid literal, expected 'false'");
-        case 'n': return scan_literal("null", 4, "invalid literal, expected 'null'");
-        default: return wrong_kind(param, "a boolean");
+        case 't':
+            dst = true;
+            return scan_literal("true", 4, "invalid literal, expected 'true'");
+        case 'f':
+            dst = false;
+            return scan_literal("false", 5, "invalid literal, expected 'false'");
+        case 'n':
+            return scan_literal("null", 4, "invalid literal, expected 'null'");
+        default:
+            return wrong_kind(param, "a boolean");
     }
 }
 
@@ -640,7 +690,9 @@ bool Scanner::on_message(uint32_t idx) {
                     push_text(s);
                     return true;
                 }
-                case Kind::array: content_present = true; return on_content_parts(idx);
+                case Kind::array:
+                    content_present = true;
+                    return on_content_parts(idx);
                 case Kind::null:
                     content_present = false;
                     return scan_literal("null", 4, "invalid literal, expected 'null'");
@@ -657,16 +709,17 @@ bool Scanner::on_message(uint32_t idx) {
             }
         }
         if (k == "tool_calls" || k == "function_call") {
-            if (kind() == Kind::null) return scan_literal("null", 4, "invalid literal, expected 'null'");
+            if (kind() == Kind::null)
+                return scan_literal("null", 4, "invalid literal, expected 'null'");
             has_tool_calls = true;
             return skip_value();
         }
         if (k == "tool_call_id") {
             if (kind() != Kind::string) {
                 if (!shape_) {
-                    shape(msg_path(idx) + ".tool_call_id must be a string, got " +
-                              kind_name(kind()),
-                          msg_path(idx) + ".tool_call_id");
+                    shape(
+                        msg_path(idx) + ".tool_call_id must be a string, got " + kind_name(kind()),
+                        msg_path(idx) + ".tool_call_id");
                 }
                 return skip_value();
             }
@@ -688,8 +741,9 @@ bool Scanner::on_message(uint32_t idx) {
                           "assistant message has tool_calls or function_call",
                       msg_path(idx) + ".content");
             } else {
-                shape(msg_path(idx) + ".content is required (a string or an array of content "
-                                      "parts) for role '" +
+                shape(msg_path(idx) +
+                          ".content is required (a string or an array of content "
+                          "parts) for role '" +
                           role_name(role) + "'",
                       msg_path(idx) + ".content");
             }
@@ -708,9 +762,9 @@ bool Scanner::on_content_parts(uint32_t msg) {
 bool Scanner::on_part(uint32_t msg, uint32_t part) {
     if (kind() != Kind::object) {
         if (!shape_) {
-            shape(part_path(msg, part) + ": expected a content part object, got " +
-                      kind_name(kind()),
-                  part_path(msg, part));
+            shape(
+                part_path(msg, part) + ": expected a content part object, got " + kind_name(kind()),
+                part_path(msg, part));
         }
         return skip_value();
     }
@@ -725,8 +779,7 @@ bool Scanner::on_part(uint32_t msg, uint32_t part) {
             type_seen = true;
             if (kind() != Kind::string) {
                 if (!shape_) {
-                    shape(part_path(msg, part) + ".type must be a string, got " +
-                              kind_name(kind()),
+                    shape(part_path(msg, part) + ".type must be a string, got " + kind_name(kind()),
                           part_path(msg, part) + ".type");
                 }
                 return skip_value();
@@ -777,16 +830,22 @@ bool Scanner::top_member(const Str& key) {
     }
     seen_ |= field;
     switch (field) {
-        case f_model: return on_model();
-        case f_messages: return on_messages();
-        case f_stream: return on_bool("stream", out_.stream);
-        case f_stream_options: return on_stream_options();
-        case f_max_tokens: return on_positive_int("max_tokens", max_tokens_);
+        case f_model:
+            return on_model();
+        case f_messages:
+            return on_messages();
+        case f_stream:
+            return on_bool("stream", out_.stream);
+        case f_stream_options:
+            return on_stream_options();
+        case f_max_tokens:
+            return on_positive_int("max_tokens", max_tokens_);
         case f_max_completion_tokens:
             return on_positive_int("max_completion_tokens", max_completion_tokens_);
         case f_temperature: {
             const Kind vk = kind();
-            if (vk == Kind::null) return scan_literal("null", 4, "invalid literal, expected 'null'");
+            if (vk == Kind::null)
+                return scan_literal("null", 4, "invalid literal, expected 'null'");
             if (vk != Kind::number) return wrong_kind("temperature", "a number");
             return scan_number(nullptr);
         }
@@ -794,19 +853,24 @@ bool Scanner::top_member(const Str& key) {
             std::optional<int64_t> ignored;
             return on_positive_int("n", ignored);
         }
-        case f_tools: return on_tools("tools");
-        case f_functions: return on_tools("functions");
+        case f_tools:
+            return on_tools("tools");
+        case f_functions:
+            return on_tools("functions");
         case f_user: {
             const Kind vk = kind();
-            if (vk == Kind::null) return scan_literal("null", 4, "invalid literal, expected 'null'");
+            if (vk == Kind::null)
+                return scan_literal("null", 4, "invalid literal, expected 'null'");
             if (vk != Kind::string) return wrong_kind("user", "a string");
             Str s;
             if (!scan_string(s)) return false;
             out_.user = view(s);
             return true;
         }
-        case f_response_format: return on_response_format();
-        default: return skip_value();
+        case f_response_format:
+            return on_response_format();
+        default:
+            return skip_value();
     }
 }
 
@@ -832,9 +896,9 @@ std::string syntax_message(std::string_view body, size_t pos, const char* what) 
 ScanResult Scanner::run() {
     ws();
     if (i_ >= n_) {
-        return ScanResult{boost::system::in_place_error,
-                          make_error(Errc::invalid_json,
-                                     "request body is empty; expected a JSON object")};
+        return ScanResult{
+            boost::system::in_place_error,
+            make_error(Errc::invalid_json, "request body is empty; expected a JSON object")};
     }
     bool ok = false;
     if (p_[i_] != '{') {
@@ -844,10 +908,9 @@ ScanResult Scanner::run() {
         ok = i_ == n_ || fail(i_, "unexpected data after the JSON object");
     }
     if (!ok) {
-        return ScanResult{
-            boost::system::in_place_error,
-            make_error(Errc::invalid_json,
-                       syntax_message(std::string_view(p_, n_), err_pos_, err_what_))};
+        return ScanResult{boost::system::in_place_error,
+                          make_error(Errc::invalid_json, syntax_message(std::string_view(p_, n_),
+                                                                        err_pos_, err_what_))};
     }
     if (!shape_) {
         if ((seen_ & f_model) == 0) {

@@ -15,7 +15,7 @@ namespace baton::openai::detail {
 
 // Index of the first byte in [i, n) that needs attention inside a JSON string: '"', '\\', a
 // control character (< 0x20) or a non-ASCII byte (>= 0x80, to validate UTF-8). n if none.
-inline size_t find_string_special(const char* p, size_t i, size_t n) {
+[[gnu::always_inline]] inline size_t find_string_special(const char* p, size_t i, size_t n) {
 #if defined(BATON_JSON_SSE2)
     const __m128i quote = _mm_set1_epi8('"');
     const __m128i bslash = _mm_set1_epi8('\\');
@@ -26,19 +26,7 @@ inline size_t find_string_special(const char* p, size_t i, size_t n) {
         return _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bslash)),
                             _mm_cmplt_epi8(v, space));
     };
-    while (i + 32 <= n) {
-        const __m128i a = special(p + i);
-        const __m128i b = special(p + i + 16);
-        const auto mask = static_cast<unsigned>(_mm_movemask_epi8(_mm_or_si128(a, b)));
-        if (mask != 0) {
-            const auto ma = static_cast<unsigned>(_mm_movemask_epi8(a));
-            if (ma != 0) return i + static_cast<size_t>(std::countr_zero(ma));
-            const auto mb = static_cast<unsigned>(_mm_movemask_epi8(b));
-            return i + 16 + static_cast<size_t>(std::countr_zero(mb));
-        }
-        i += 32;
-    }
-    if (i + 16 <= n) {
+    while (i + 16 <= n) {
         const auto mask = static_cast<unsigned>(_mm_movemask_epi8(special(p + i)));
         if (mask != 0) return i + static_cast<size_t>(std::countr_zero(mask));
         i += 16;
@@ -54,9 +42,8 @@ inline size_t find_string_special(const char* p, size_t i, size_t n) {
             const uint64_t b = w ^ (ones * '\\');
             // Each term flags (at least) the lowest matching byte exactly; borrows only
             // propagate upwards, so countr_zero finds the first special byte.
-            const uint64_t m = (((q - ones) & ~q) | ((b - ones) & ~b) |
-                                ((w - ones * 0x20) & ~w) | w) &
-                               highs;
+            const uint64_t m =
+                (((q - ones) & ~q) | ((b - ones) & ~b) | ((w - ones * 0x20) & ~w) | w) & highs;
             if (m != 0) return i + static_cast<size_t>(std::countr_zero(m)) / 8;
             i += 8;
         }
@@ -102,11 +89,21 @@ inline std::string_view decode_small(std::string_view raw, char* buf, size_t cap
         const char e = raw[k + 1];
         k += 2;
         switch (e) {
-            case 'b': c = '\b'; break;
-            case 'f': c = '\f'; break;
-            case 'n': c = '\n'; break;
-            case 'r': c = '\r'; break;
-            case 't': c = '\t'; break;
+            case 'b':
+                c = '\b';
+                break;
+            case 'f':
+                c = '\f';
+                break;
+            case 'n':
+                c = '\n';
+                break;
+            case 'r':
+                c = '\r';
+                break;
+            case 't':
+                c = '\t';
+                break;
             case 'u': {
                 uint32_t cp = uint32_t(hex4(raw.data() + k));
                 k += 4;
@@ -130,7 +127,9 @@ inline std::string_view decode_small(std::string_view raw, char* buf, size_t cap
                 if (!ok) return kNoMatch;
                 continue;
             }
-            default: c = e; break;  // '"', '\\', '/'
+            default:
+                c = e;
+                break;  // '"', '\\', '/'
         }
         if (!put(c)) return kNoMatch;
     }

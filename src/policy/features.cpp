@@ -513,30 +513,36 @@ uint32_t estimate_tokens(std::string_view raw_json_text) {
     return t < 1 ? 1u : static_cast<uint32_t>(t);
 }
 
-double complexity_from(const TextStats& last, const TextStats& rest, ComplexityTerms* out) {
-    constexpr double kRest = 0.25;  // weight of signals outside the last user message
-    auto mix = [&](uint32_t TextStats::*m) { return last.*m + kRest * rest.*m; };
+namespace {
 
-    ComplexityTerms t;
-    double tokens = estimate_tokens(last) + 0.1 * estimate_tokens(rest);
+// Complexity of one text from its stats (the formula in docs/routing.md).
+double complexity_of(const TextStats& s, ComplexityTerms& t) {
+    double tokens = estimate_tokens(s);
     t.length = clamp01(std::log2(1.0 + tokens / 20.0) / std::log2(101.0));  // 2000 tokens -> 1
-
-    double bytes = std::max(1.0, mix(&TextStats::bytes));
-    double density = mix(&TextStats::code_punct) / bytes;
-    t.code = clamp01(0.3 * mix(&TextStats::code_fences) + 0.05 * mix(&TextStats::backticks) +
-                     0.15 * mix(&TextStats::code_words) + 12.0 * std::max(0.0, density - 0.02));
-    t.math = clamp01(0.12 * mix(&TextStats::math) + 0.3 * mix(&TextStats::math_words));
-    t.steps = clamp01(0.2 * mix(&TextStats::list_items) + 0.25 * mix(&TextStats::step_phrases));
-    t.reasoning =
-        clamp01(0.6 * mix(&TextStats::strong_reasoning) + 0.3 * mix(&TextStats::reasoning));
-    t.questions = clamp01(0.35 * std::max(0.0, mix(&TextStats::questions) - 1.0));
-    t.constraints = clamp01(0.25 * mix(&TextStats::constraints));
-
+    double bytes = std::max(1.0, static_cast<double>(s.bytes));
+    double density = s.code_punct / bytes;
+    t.code = clamp01(0.3 * s.code_fences + 0.05 * s.backticks + 0.15 * s.code_words +
+                     12.0 * std::max(0.0, density - 0.02));
+    t.math = clamp01(0.12 * s.math + 0.3 * s.math_words);
+    t.steps = clamp01(0.2 * s.list_items + 0.25 * s.step_phrases);
+    t.reasoning = clamp01(0.6 * s.strong_reasoning + 0.3 * s.reasoning);
+    t.questions = clamp01(0.35 * std::max(0.0, s.questions - 1.0));
+    t.constraints = clamp01(0.25 * s.constraints);
     double keep = (1 - 0.40 * t.length) * (1 - 0.45 * t.code) * (1 - 0.45 * t.math) *
                   (1 - 0.40 * t.steps) * (1 - 0.55 * t.reasoning) * (1 - 0.30 * t.questions) *
                   (1 - 0.30 * t.constraints);
-    if (out) *out = t;
     return clamp01(1 - keep);
+}
+
+}  // namespace
+
+double complexity_from(const TextStats& last, const TextStats& rest, ComplexityTerms* out) {
+    constexpr double kRest = 0.25;  // weight of the rest of the conversation
+    ComplexityTerms t_last, t_rest;
+    double c_last = complexity_of(last, t_last);
+    double c_rest = rest.bytes > 0 ? complexity_of(rest, t_rest) : 0.0;
+    if (out) *out = t_last;
+    return clamp01(c_last + kRest * c_rest * (1 - c_last));
 }
 
 double complexity_score(std::string_view raw_json_text) {

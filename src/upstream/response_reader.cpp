@@ -48,6 +48,7 @@ awaitable<std::pair<boost::system::error_code, size_t>> ResponseReader::read_bod
             if (ec) co_return std::pair{ec, size_t{0}};
             size_t n = cap - body.size;
             if (n > 0 || parser_.is_done()) co_return std::pair{ec, n};
+            if (used > 0) continue;  // consumed framing only (e.g. a chunk header): parse on
         }
         auto [rec, rn] = co_await conn_.read_some(timeout);
         if (rec == asio::error::eof) {

@@ -57,8 +57,8 @@ TEST(AccessLogTest, OneJsonLinePerRequestWithFields) {
 
     ASSERT_EQ(http_post(port, kChat, chat_body("m1", kPrompt), {{"X-Request-Id", "al-1"}}).status,
               200u);
-    HttpResponse s = http_stream(port, kChat, chat_body("m1", kPrompt, true),
-                                 {{"X-Request-Id", "al-2"}});
+    HttpResponse s =
+        http_stream(port, kChat, chat_body("m1", kPrompt, true), {{"X-Request-Id", "al-2"}});
     ASSERT_TRUE(s.ok) << s.describe();
     ASSERT_EQ(
         http_post(port, kChat, chat_body("demo-small", kPrompt), {{"X-Request-Id", "al-3"}}).status,
@@ -112,9 +112,9 @@ TEST(AccessLogTest, NeverLogsPromptOrProviderKey) {
     ASSERT_TRUE(http_stream(port, kChat, chat_body("m1", kPrompt, true)).ok);
     ASSERT_EQ(http_post(port, kChat, chat_body("demo-small", kPrompt)).status, 200u);
     // Failures are where secrets tend to leak: bad JSON echoing input, upstream errors.
-    ASSERT_EQ(http_post(port, kChat, std::string("{\"model\":\"m1\",\"messages\":[") + kPrompt)
-                  .status,
-              400u);
+    ASSERT_EQ(
+        http_post(port, kChat, std::string("{\"model\":\"m1\",\"messages\":[") + kPrompt).status,
+        400u);
     up.enqueue(Reply::json(500, R"({"error":{"message":"boom","type":"server_error"}})"));
     ASSERT_EQ(http_post(port, kChat, chat_body("m1", kPrompt)).status, 500u);
     ASSERT_EQ(up.request_count(), 3u);

@@ -20,7 +20,7 @@ using ::testing::HasSubstr;
 constexpr const char* kChat = "/v1/chat/completions";
 
 class RequestErrorsTest : public ::testing::Test {
-protected:
+  protected:
     ::testing::AssertionResult start(GatewayConfig cfg = {}) {
         cfg.upstream_base_url = up_.base_url();
         gw_ = make_gateway(cfg);

@@ -79,8 +79,7 @@ TEST(HarnessTest, FakeUpstreamNoticesPeerCloseWhileHanging) {
     up.enqueue(Reply::hang_forever());
     Socket s = Socket::connect(up.port());
     ASSERT_TRUE(s.valid());
-    ASSERT_TRUE(s.send_all(build_request(up.port(), "POST", "/v1/x", "{}", {}),
-                           Clock::now() + 2s));
+    ASSERT_TRUE(s.send_all(build_request(up.port(), "POST", "/v1/x", "{}", {}), Clock::now() + 2s));
     ASSERT_TRUE(up.wait_for_requests(1, 2s));
     const auto closed = Clock::now();
     s.close();

@@ -86,9 +86,8 @@ TEST(MockProviderTest, StreamsChunksEndingInDone) {
 TEST(MockProviderTest, StreamWithIncludeUsageEndsWithUsageChunk) {
     auto gw = make_gateway(GatewayConfig{});
     ASSERT_TRUE(gw->start());
-    const std::string body =
-        R"({"model":"demo-small","messages":[{"role":"user","content":"Hi"}],)"
-        R"("stream":true,"stream_options":{"include_usage":true}})";
+    const std::string body = R"({"model":"demo-small","messages":[{"role":"user","content":"Hi"}],)"
+                             R"("stream":true,"stream_options":{"include_usage":true}})";
     HttpResponse r = http_stream(gw->port(), kChat, body);
     ASSERT_TRUE(r.ok) << r.describe();
     ASSERT_EQ(r.status, 200u) << r.describe();

@@ -35,12 +35,12 @@ constexpr const char* kForwardedBody =
     "  \"temperature\": 0.25, \"x_vendor\": {\"a\":[1,2]}, \"seed\": 7,\n"
     "  \"metadata\": {\"model\": \"not-this-one\"}   }";
 
-struct Setup {
+struct ProxyRig {
     FakeUpstream up;
     GatewayConfig cfg;
     std::unique_ptr<GatewayProcess> gw;
 
-    explicit Setup(GatewayConfig c = {}) : cfg(std::move(c)) {
+    explicit ProxyRig(GatewayConfig c = {}) : cfg(std::move(c)) {
         cfg.upstream_base_url = up.base_url();
     }
     ::testing::AssertionResult start() {
@@ -50,7 +50,7 @@ struct Setup {
 };
 
 TEST(ProxyTest, ForwardsBodyWithOnlyModelReplaced) {
-    Setup s;
+    ProxyRig s;
     ASSERT_TRUE(s.start());
     HttpResponse r = http_post(s.gw->port(), kChat, kOriginalBody);
     ASSERT_TRUE(r.ok) << r.describe();
@@ -63,7 +63,7 @@ TEST(ProxyTest, ForwardsBodyWithOnlyModelReplaced) {
 }
 
 TEST(ProxyTest, PassesNonStreamingResponseBackByteForByte) {
-    Setup s;
+    ProxyRig s;
     // Unusual formatting and an unknown field: the gateway must not re-serialise the response.
     const std::string upstream_body =
         "{\"id\":\"chatcmpl-xyz\",  \"object\":\"chat.completion\",\"created\":1700000001,"
@@ -84,7 +84,7 @@ TEST(ProxyTest, PassesNonStreamingResponseBackByteForByte) {
 }
 
 TEST(ProxyTest, SendsProviderKeyJsonContentTypeAndGeneratedRequestId) {
-    Setup s;
+    ProxyRig s;
     ASSERT_TRUE(s.start());
     HttpResponse r1 = http_post(s.gw->port(), kChat, chat_body("m1"));
     HttpResponse r2 = http_post(s.gw->port(), kChat, chat_body("m1"));
@@ -106,11 +106,11 @@ TEST(ProxyTest, SendsProviderKeyJsonContentTypeAndGeneratedRequestId) {
 }
 
 TEST(ProxyTest, ForwardsClientRequestIdAndNeverClientAuthorization) {
-    Setup s;
+    ProxyRig s;
     ASSERT_TRUE(s.start());
-    HttpResponse r = http_post(s.gw->port(), kChat, chat_body("m1"),
-                               {{"X-Request-Id", "client-req-42"},
-                                {"Authorization", "Bearer client-secret-token-xyz"}});
+    HttpResponse r = http_post(
+        s.gw->port(), kChat, chat_body("m1"),
+        {{"X-Request-Id", "client-req-42"}, {"Authorization", "Bearer client-secret-token-xyz"}});
     ASSERT_TRUE(r.ok) << r.describe();
     EXPECT_EQ(r.status, 200u);
     EXPECT_EQ(r.header("x-request-id"), "client-req-42");
@@ -125,7 +125,7 @@ TEST(ProxyTest, ForwardsClientRequestIdAndNeverClientAuthorization) {
 }
 
 TEST(ProxyTest, StreamsEachEventAsItIsSent) {
-    Setup s;
+    ProxyRig s;
     auto chunks = sse_chunks({"The", " quick", " brown", " fox"}, 250ms);
     std::string sent;
     for (const auto& c : chunks) sent += c.bytes;
@@ -167,7 +167,7 @@ TEST(ProxyTest, StreamsEachEventAsItIsSent) {
 }
 
 TEST(ProxyTest, ReusesOneUpstreamConnectionForSequentialRequests) {
-    Setup s;
+    ProxyRig s;
     ASSERT_TRUE(s.start());
     for (int i = 0; i < 5; ++i) {
         HttpResponse r = http_post(s.gw->port(), kChat, chat_body("m1"));
@@ -179,7 +179,7 @@ TEST(ProxyTest, ReusesOneUpstreamConnectionForSequentialRequests) {
 }
 
 TEST(ProxyTest, ClientDisconnectMidStreamCancelsUpstream) {
-    Setup s;
+    ProxyRig s;
     std::vector<std::string> words(20, " w");
     s.up.enqueue(Reply::sse(sse_chunks(words, 200ms)));  // ~4.4 s if nobody cancels
     ASSERT_TRUE(s.start());
@@ -206,7 +206,7 @@ TEST(ProxyTest, ClientDisconnectMidStreamCancelsUpstream) {
 }
 
 TEST(ProxyTest, PassesUpstreamErrorStatusAndBodyThrough) {
-    Setup s;
+    ProxyRig s;
     const std::string rate_limited =
         R"({"error":{"message":"Rate limit reached for requests","type":"requests",)"
         R"("param":null,"code":"rate_limit_exceeded"}})";
@@ -247,7 +247,7 @@ TEST(ProxyTest, UpstreamRefusedIs502) {
 TEST(ProxyTest, SilentUpstreamIs504AfterFirstByteTimeout) {
     GatewayConfig cfg;
     cfg.first_byte_timeout = "1s";
-    Setup s(cfg);
+    ProxyRig s(cfg);
     s.up.set_handler([](const RecordedRequest&) { return Reply::hang_forever(); });
     ASSERT_TRUE(s.start());
     HttpResponse r = http_post(s.gw->port(), kChat, chat_body("m1"));

@@ -73,8 +73,7 @@ std::vector<SseChunk> sse_chunks(const std::vector<std::string>& words, Millis d
                            R"("},"finish_reason":null}]})" + "\n\n",
                        delay});
     }
-    out.push_back(
-        {"data: " + prefix + R"("delta":{},"finish_reason":"stop"}]})" + "\n\n", delay});
+    out.push_back({"data: " + prefix + R"("delta":{},"finish_reason":"stop"}]})" + "\n\n", delay});
     out.push_back({"data: [DONE]\n\n", delay});
     return out;
 }

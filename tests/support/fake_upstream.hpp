@@ -27,8 +27,8 @@
 namespace baton::test {
 
 struct SseChunk {
-    std::string bytes;    // written as one HTTP chunk
-    Millis delay{0};      // wait before writing it
+    std::string bytes;  // written as one HTTP chunk
+    Millis delay{0};    // wait before writing it
 };
 
 struct Reply {
@@ -76,14 +76,14 @@ std::string chat_completion_body(std::string_view model, std::string_view conten
 std::vector<SseChunk> sse_chunks(const std::vector<std::string>& words, Millis delay);
 
 class FakeUpstream {
-public:
+  public:
     struct Tls {
         std::string cert_file;  // PEM chain
         std::string key_file;   // PEM private key
     };
 
-    FakeUpstream();                    // plain HTTP
-    explicit FakeUpstream(Tls tls);    // HTTPS
+    FakeUpstream();                  // plain HTTP
+    explicit FakeUpstream(Tls tls);  // HTTPS
     ~FakeUpstream();
     FakeUpstream(const FakeUpstream&) = delete;
     FakeUpstream& operator=(const FakeUpstream&) = delete;
@@ -112,12 +112,12 @@ public:
 
     void stop();
 
-private:
+  private:
     struct Impl;
     friend struct FakeSession;
     void accept_loop();
     void serve(int fd, size_t conn_id);
-    size_t record(RecordedRequest req);       // returns the exchange index
+    size_t record(RecordedRequest req);  // returns the exchange index
     Reply next_reply(const RecordedRequest& req);
     template <class F>
     void update(size_t exchange_index, F&& f);  // mutate an exchange under the lock, notify

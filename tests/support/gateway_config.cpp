@@ -27,8 +27,8 @@ std::string GatewayConfig::to_yaml() const {
     if (max_body_bytes) y << "  max_body_bytes: " << *max_body_bytes << "\n";
     if (max_header_bytes) y << "  max_header_bytes: " << *max_header_bytes << "\n";
     if (max_connections) y << "  max_connections: " << *max_connections << "\n";
-    y << "  timeouts: {header_read: " << header_read << ", idle: " << idle
-      << ", drain: " << drain << "}\n"
+    y << "  timeouts: {header_read: " << header_read << ", idle: " << idle << ", drain: " << drain
+      << "}\n"
       << "logging:\n"
       << "  level: " << log_level << "\n"
       << "  access_log: " << access_log << "\n"

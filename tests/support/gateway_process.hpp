@@ -28,7 +28,7 @@ using EnvChanges = std::vector<std::pair<std::string, std::optional<std::string>
 std::string baton_binary();
 
 class ChildProcess {
-public:
+  public:
     ChildProcess() = default;
     ~ChildProcess();  // SIGKILL + reap when still running
     ChildProcess(const ChildProcess&) = delete;
@@ -44,7 +44,7 @@ public:
     std::optional<int> wait_exit(Millis timeout);
     void kill_now();
 
-private:
+  private:
     bool reap(bool block);
     pid_t pid_ = -1;
     std::optional<int> exit_code_;
@@ -60,7 +60,7 @@ CommandResult run_baton(const std::vector<std::string>& args, Millis timeout = 1
                         const EnvChanges& env = {});
 
 class GatewayProcess {
-public:
+  public:
     explicit GatewayProcess(std::string config_yaml, EnvChanges env = {});
     ~GatewayProcess();
     GatewayProcess(const GatewayProcess&) = delete;
@@ -84,7 +84,7 @@ public:
     bool wait_for_stdout(std::string_view needle, Millis timeout) const;
     bool wait_for_stderr(std::string_view needle, Millis timeout) const;
 
-private:
+  private:
     TempDir dir_;
     std::string config_yaml_;
     EnvChanges env_;

@@ -64,8 +64,8 @@ std::optional<std::string> find_header(const Headers& headers, std::string_view 
 }
 
 size_t count_header(const Headers& headers, std::string_view name) {
-    return static_cast<size_t>(std::count_if(headers.begin(), headers.end(),
-                                             [&](const Header& h) { return iequals(h.name, name); }));
+    return static_cast<size_t>(std::count_if(
+        headers.begin(), headers.end(), [&](const Header& h) { return iequals(h.name, name); }));
 }
 
 // ---- Socket ---------------------------------------------------------------------------------
@@ -277,7 +277,8 @@ bool parse_head(std::string_view head, HttpResponse& r) {
         r.error = "bad status line: " + std::string(status_line);
         return false;
     }
-    r.status = static_cast<unsigned>(std::atoi(std::string(status_line.substr(sp1 + 1, 3)).c_str()));
+    r.status =
+        static_cast<unsigned>(std::atoi(std::string(status_line.substr(sp1 + 1, 3)).c_str()));
     if (status_line.size() > sp1 + 5) r.reason = std::string(status_line.substr(sp1 + 5));
     std::string_view rest = eol == std::string_view::npos ? "" : head.substr(eol + 2);
     while (!rest.empty()) {
@@ -298,8 +299,9 @@ bool parse_head(std::string_view head, HttpResponse& r) {
 
 }  // namespace
 
-HttpResponse read_response_impl(Socket* sock, std::string& buffer, Clock::time_point deadline,
-                                std::string_view method, const PieceCallback& on_piece) {
+static HttpResponse read_response_impl(Socket* sock, std::string& buffer,
+                                       Clock::time_point deadline, std::string_view method,
+                                       const PieceCallback& on_piece) {
     HttpResponse r;
     Clock::time_point last_arrival = Clock::now();
     auto finish = [&](bool ok) {
@@ -328,8 +330,8 @@ HttpResponse read_response_impl(Socket* sock, std::string& buffer, Clock::time_p
         return true;
     };
 
-    const bool no_body = method == "HEAD" || r.status / 100 == 1 || r.status == 204 ||
-                         r.status == 304;
+    const bool no_body =
+        method == "HEAD" || r.status / 100 == 1 || r.status == 204 || r.status == 304;
     if (no_body) return finish(true);
 
     auto te = find_header(r.headers, "transfer-encoding");
@@ -366,7 +368,8 @@ HttpResponse read_response_impl(Socket* sock, std::string& buffer, Clock::time_p
                 if (buffer.empty() && !fill(sock, buffer, deadline, r, last_arrival)) {
                     return finish(false);
                 }
-                size_t take = static_cast<size_t>(std::min<unsigned long long>(left, buffer.size()));
+                size_t take =
+                    static_cast<size_t>(std::min<unsigned long long>(left, buffer.size()));
                 std::string piece = buffer.substr(0, take);
                 buffer.erase(0, take);
                 left -= take;
@@ -407,8 +410,8 @@ HttpResponse read_response_impl(Socket* sock, std::string& buffer, Clock::time_p
             if (!emit(std::move(piece))) return finish(false);
         }
         if (!fill(sock, buffer, deadline, r, last_arrival)) {
-            bool eof = r.error == "connection closed by peer" ||
-                       r.error == "unexpected end of data";
+            bool eof =
+                r.error == "connection closed by peer" || r.error == "unexpected end of data";
             if (eof) r.error.clear();
             return finish(eof);
         }

@@ -34,7 +34,7 @@ enum class RecvStatus { data, eof, timeout, error };
 
 // Move-only TCP socket to 127.0.0.1 (non-blocking underneath, every call bounded).
 class Socket {
-public:
+  public:
     Socket() = default;
     explicit Socket(int fd) : fd_(fd) {}
     ~Socket() { close(); }
@@ -52,7 +52,8 @@ public:
     // Sends everything or fails (peer reset, deadline). Never raises SIGPIPE.
     bool send_all(std::string_view data, Clock::time_point deadline, std::string* error = nullptr);
     // Appends what is available (waiting until the deadline for at least one byte).
-    RecvStatus recv_some(std::string& out, Clock::time_point deadline, std::string* error = nullptr);
+    RecvStatus recv_some(std::string& out, Clock::time_point deadline,
+                         std::string* error = nullptr);
     // Reads until the peer closes (eof/reset) or the deadline passes; true if it closed.
     bool read_until_closed(std::string& out, Clock::time_point deadline);
     void shutdown_write();
@@ -60,7 +61,7 @@ public:
     void reset();
     void close();
 
-private:
+  private:
     int fd_ = -1;
 };
 
@@ -78,18 +79,18 @@ struct BodyPiece {
 };
 
 struct HttpResponse {
-    bool ok = false;     // a complete response was read
-    std::string error;   // transport problem when !ok
+    bool ok = false;    // a complete response was read
+    std::string error;  // transport problem when !ok
     unsigned status = 0;
     std::string reason;
     Headers headers;
-    std::string body;    // the whole decoded body
+    std::string body;  // the whole decoded body
     bool chunked = false;
-    std::vector<BodyPiece> pieces;  // the body as it arrived, piece by piece
-    bool stopped_by_client = false; // the piece callback asked to stop; the socket was closed
-    Clock::time_point sent_at{};    // request fully written
-    Clock::time_point head_at{};    // response head parsed
-    Clock::time_point done_at{};    // response complete (or failure)
+    std::vector<BodyPiece> pieces;   // the body as it arrived, piece by piece
+    bool stopped_by_client = false;  // the piece callback asked to stop; the socket was closed
+    Clock::time_point sent_at{};     // request fully written
+    Clock::time_point head_at{};     // response head parsed
+    Clock::time_point done_at{};     // response complete (or failure)
 
     std::string header(std::string_view name) const {
         return find_header(headers, name).value_or("");
@@ -134,7 +135,7 @@ struct RawExchange {
     std::string sent_error;  // send failure (the peer may close before reading everything)
     std::string received;
     bool closed_by_peer = false;
-    double seconds = 0;      // from the end of sending to close (or timeout)
+    double seconds = 0;  // from the end of sending to close (or timeout)
 };
 RawExchange raw_exchange(uint16_t port, std::string_view bytes, Millis timeout = 5s);
 

@@ -6,7 +6,7 @@
 namespace baton::test {
 
 class TempDir {
-public:
+  public:
     TempDir();  // throws std::runtime_error when mkdtemp fails
     ~TempDir();
     TempDir(const TempDir&) = delete;
@@ -17,11 +17,11 @@ public:
     // Writes `content` to path()/name and returns the full path.
     std::string write(std::string_view name, std::string_view content) const;
 
-private:
+  private:
     std::string path_;
 };
 
-std::string read_file_text(const std::string& path);  // "" when unreadable
+std::string read_file_text(const std::string& path);                      // "" when unreadable
 void write_file_text(const std::string& path, std::string_view content);  // throws on failure
 
 }  // namespace baton::test

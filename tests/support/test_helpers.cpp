@@ -20,17 +20,16 @@ std::vector<std::string> sse_data(std::string_view body) {
     size_t pos = 0;
     while (pos < body.size()) {
         size_t end = body.find("\n\n", pos);
-        std::string_view event = body.substr(pos, end == std::string_view::npos ? body.size() - pos
-                                                                                : end - pos);
+        std::string_view event =
+            body.substr(pos, end == std::string_view::npos ? body.size() - pos : end - pos);
         pos = end == std::string_view::npos ? body.size() : end + 2;
         std::string data;
         bool have = false;
         size_t lp = 0;
         while (lp <= event.size()) {
             size_t le = event.find('\n', lp);
-            std::string_view line = event.substr(lp, le == std::string_view::npos
-                                                         ? event.size() - lp
-                                                         : le - lp);
+            std::string_view line =
+                event.substr(lp, le == std::string_view::npos ? event.size() - lp : le - lp);
             lp = le == std::string_view::npos ? event.size() + 1 : le + 1;
             if (line.substr(0, 5) == "data:") {
                 std::string_view v = line.substr(5);

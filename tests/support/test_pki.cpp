@@ -57,8 +57,8 @@ X509Ptr make_cert(EVP_PKEY* key, const char* cn, long serial, X509* issuer, EVP_
     X509_NAME* name = X509_get_subject_name(x.get());
     X509_NAME_add_entry_by_txt(name, "O", MBSTRING_ASC,
                                reinterpret_cast<const unsigned char*>("Baton tests"), -1, -1, 0);
-    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
-                               reinterpret_cast<const unsigned char*>(cn), -1, -1, 0);
+    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char*>(cn),
+                               -1, -1, 0);
     X509* iss = issuer != nullptr ? issuer : x.get();
     X509_set_issuer_name(x.get(), X509_get_subject_name(iss));
     if (ca) {

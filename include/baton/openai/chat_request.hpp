@@ -29,10 +29,10 @@ struct ChatRequest {
     std::string_view model;        // decoded value of "model" (escapes are rejected in model names)
     Span model_value;              // span of the model JSON string *including* its quotes
     bool stream = false;
-    bool has_stream_options = false;
+    bool has_stream_options = false;  // "stream_options" key present (object or null)
     bool include_usage = false;    // stream_options.include_usage == true
     Span stream_options_value;     // span of the stream_options value when present
-    std::optional<int64_t> max_tokens;  // max_tokens or max_completion_tokens
+    std::optional<int64_t> max_tokens;  // max_completion_tokens if given, else max_tokens
     bool has_tools = false;        // non-empty "tools" (or legacy "functions")
     bool has_images = false;       // any content part of type image_url / input_image
     bool has_response_format = false;
@@ -58,6 +58,12 @@ using ScanResult = boost::system::result<ChatRequest, baton::Error>;
 //   "tool_call_id";
 // - "stream": boolean if present; "max_tokens"/"max_completion_tokens": positive integer;
 //   "temperature": number; "n": positive integer; "tools": array; "stream_options": object.
+// Also: the optional fields above may be null (= absent); content parts are objects with a
+// string "type" ("text" parts need a string "text"); "response_format" is an object with a
+// string "type"; "user" is a string; any top-level field extracted here may appear only once.
+// Escaped keys and enum values are compared decoded ("mod\u0065l" is "model"). Unknown fields
+// are skipped. A syntax error anywhere wins over a shape error; otherwise the first shape error
+// in document order is reported. Max nesting depth is 128 (the top-level object counts as 1).
 ScanResult scan_chat_request(std::string_view body);
 
 }  // namespace baton::openai

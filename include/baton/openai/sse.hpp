@@ -27,14 +27,14 @@ private:
     // `in_feed`: `line` points into the bytes of the current feed (not into line_).
     void on_line(std::string_view line, bool in_feed,
                  const std::function<void(const SseEvent&)>& on_event);
-    std::string line_;   // partial line carried across feeds
+    std::string line_;  // partial line carried across feeds
     std::string data_;
     std::string event_;
     std::string_view data_view_;  // single data line still inside the current feed's bytes
     bool data_in_view_ = false;   // data is data_view_ rather than data_ (only during feed())
     bool have_data_ = false;
     bool last_was_cr_ = false;
-    bool started_ = false;        // first line seen (a leading UTF-8 BOM is stripped from it)
+    bool started_ = false;  // first line seen (a leading UTF-8 BOM is stripped from it)
 };
 
 // "data: <payload>\n\n" (a payload containing line breaks becomes several data: lines, which

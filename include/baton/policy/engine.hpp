@@ -10,11 +10,14 @@
 //   auto policy = policy::compile(config);        // once; policy.errors() lists bad regexes
 //   policy::LatencyStats stats(config.models.size());  // live; stats.record() after responses
 //   auto features = policy::extract_features(chat_request, body);
-//   policy::Plan p = policy::plan({.config = config, .policy = policy, .requested = req.model,
-//                                  .features = features, .headers = &headers,
-//                                  .request = &chat_request, .body = body,
-//                                  .sticky = {.user = req.user, .key = key_id},
-//                                  .today_days = days_since_epoch, .stats = &stats});
+//   policy::PlanInput in(config, policy, chat_request.model, features);
+//   in.headers = &headers;                 // a HeaderLookup over the request headers
+//   in.request = &chat_request;            // for content_regex rules
+//   in.body = body;
+//   in.sticky = {chat_request.user, key_id};
+//   in.today_days = days_since_epoch;      // from the injected clock
+//   in.stats = &stats;
+//   policy::Plan p = policy::plan(in);
 //   if (!p.ok()) -> reply with *p.error (model_not_found 404, unprocessable 422, ...)
 //   else forward to config.models[p.ranked[0].model_index]; later entries are the fallbacks;
 //        add policy::decision_headers(p, config) to the response; log p.deprecations once each.
@@ -145,6 +148,10 @@ struct StickyKeys {
 };
 
 struct PlanInput {
+    PlanInput(const config::Config& config_, const CompiledPolicy& policy_,
+              std::string_view requested_, const Features& features_)
+        : config(config_), policy(policy_), requested(requested_), features(features_) {}
+
     const config::Config& config;
     const CompiledPolicy& policy;   // compile(config)
     std::string_view requested;     // the request's "model": a route or model name

@@ -67,10 +67,11 @@ struct ComplexityTerms {
     double constraints = 0;
 };
 
-// Complexity in [0,1] from the stats of the last user message (`last`) and of everything else
-// (`rest`, counted at a quarter of the weight, its length at a tenth). Noisy-OR of the terms:
-//   complexity = 1 - prod_i (1 - w_i * term_i)
-// (weights and term formulas in docs/routing.md).
+// Complexity in [0,1]. Each text's score is a noisy-OR of its terms,
+//   c = 1 - prod_i (1 - w_i * term_i)
+// and the conversation counts for a quarter of what the last user message leaves:
+//   complexity = c(last) + 0.25 * c(rest) * (1 - c(last))
+// (weights and term formulas in docs/routing.md). `terms` receives the last message's terms.
 double complexity_from(const TextStats& last, const TextStats& rest, ComplexityTerms* terms);
 // Convenience: complexity of one text treated as the last user message.
 double complexity_score(std::string_view raw_json_text);

@@ -17,9 +17,7 @@ using nlohmann::json;
 constexpr std::string_view kMinimal =
     R"({"model":"gpt-4o","messages":[{"role":"user","content":"hi"}]})";
 
-std::string_view span_text(std::string_view body, Span s) {
-    return body.substr(s.begin, s.size());
-}
+std::string_view span_text(std::string_view body, Span s) { return body.substr(s.begin, s.size()); }
 
 // A valid body with `fields` (a `"k":v,` list) spliced in front of model/messages.
 std::string with(std::string_view fields) {
@@ -152,27 +150,27 @@ TEST(ScanChatRequest, ToolsAndFunctions) {
 
 TEST(ScanChatRequest, ImagesDetected) {
     for (const char* type : {"image_url", "input_image"}) {
-        const std::string body = with_messages(
-            std::string(R"([{"role":"user","content":[{"type":")") + type +
-            R"(","image_url":{"url":"data:..."}}]}])");
+        const std::string body =
+            with_messages(std::string(R"([{"role":"user","content":[{"type":")") + type +
+                          R"(","image_url":{"url":"data:..."}}]}])");
         auto r = scan_chat_request(body);
         ASSERT_TRUE(r.has_value()) << r.error().message;
         EXPECT_TRUE(r->has_images) << type;
         EXPECT_TRUE(r->text_spans.empty());
     }
     // Other part types are accepted and do not count as images or text.
-    auto r = scan_chat_request(with_messages(
-        R"([{"role":"user","content":[{"type":"input_audio","input_audio":{}},)"
-        R"({"type":"file","text":"not text"}]}])"));
+    auto r = scan_chat_request(
+        with_messages(R"([{"role":"user","content":[{"type":"input_audio","input_audio":{}},)"
+                      R"({"type":"file","text":"not text"}]}])"));
     ASSERT_TRUE(r.has_value()) << r.error().message;
     EXPECT_FALSE(r->has_images);
     EXPECT_TRUE(r->text_spans.empty());
 }
 
 TEST(ScanChatRequest, NullOptionalFieldsAreAbsent) {
-    auto r = scan_chat_request(with(
-        R"("stream":null,"max_tokens":null,"max_completion_tokens":null,"temperature":null,)"
-        R"("n":null,"user":null,"response_format":null,"functions":null,)"));
+    auto r = scan_chat_request(
+        with(R"("stream":null,"max_tokens":null,"max_completion_tokens":null,"temperature":null,)"
+             R"("n":null,"user":null,"response_format":null,"functions":null,)"));
     ASSERT_TRUE(r.has_value()) << r.error().message;
     EXPECT_FALSE(r->stream);
     EXPECT_FALSE(r->max_tokens);
@@ -280,7 +278,8 @@ TEST(ScanChatRequest, ShapeErrors) {
          "'messages' must be an array, got an object"},
         {R"({"model":"m","messages":null})", "messages", "'messages' must be an array, got null"},
         {R"({"model":"m","messages":[]})", "messages", "'messages' must be a non-empty array"},
-        {with_messages("[1]"), "messages[0]", "messages[0]: expected a message object, got a number"},
+        {with_messages("[1]"), "messages[0]",
+         "messages[0]: expected a message object, got a number"},
         {with_messages(R"([{"content":"x"}])"), "messages[0].role",
          "messages[0]: 'role' is a required property"},
         {with_messages(R"([{"role":3,"content":"x"}])"), "messages[0].role",
@@ -323,8 +322,10 @@ TEST(ScanChatRequest, ShapeErrors) {
         {with_messages(R"([{"role":"user","content":[{"text":"x"}]}])"),
          "messages[0].content[0].type", "messages[0].content[0]: 'type' is a required property"},
         {with_messages(R"([{"role":"user","content":[{"type":1}]}])"),
-         "messages[0].content[0].type", "messages[0].content[0].type must be a string, got a number"},
-        {with_messages("[" + user_x + R"(,{"role":"user","content":[{"type":"text","text":"a"},)"
+         "messages[0].content[0].type",
+         "messages[0].content[0].type must be a string, got a number"},
+        {with_messages("[" + user_x +
+                       R"(,{"role":"user","content":[{"type":"text","text":"a"},)"
                        R"({"type":"text"}]}])"),
          "messages[1].content[1].text",
          "messages[1].content[1].text must be a string for a part of type 'text'"},
@@ -334,7 +335,8 @@ TEST(ScanChatRequest, ShapeErrors) {
         {with(R"("stream":"yes",)"), "stream", "'stream' must be a boolean, got a string"},
         {with(R"("stream":1,)"), "stream", "'stream' must be a boolean, got a number"},
         {with(R"("stream":true,"stream":true,)"), "stream", "duplicate top-level 'stream'"},
-        {with(R"("max_tokens":0,)"), "max_tokens", "'max_tokens' must be a positive integer, got 0"},
+        {with(R"("max_tokens":0,)"), "max_tokens",
+         "'max_tokens' must be a positive integer, got 0"},
         {with(R"("max_tokens":-5,)"), "max_tokens",
          "'max_tokens' must be a positive integer, got -5"},
         {with(R"("max_tokens":1.5,)"), "max_tokens",
@@ -449,7 +451,8 @@ TEST(ScanChatRequest, SyntaxErrorsSayWhere) {
         {R"({"a":1e+})", at(1, 9, 8, "expected a digit in the exponent")},
         {R"({"a":"\x"})", at(1, 8, 7, "invalid escape sequence in string")},
         {R"({"a":"\u12G4"})", at(1, 11, 10, "expected 4 hex digits after '\\u'")},
-        {R"({"a":"\u12)", at(1, 11, 10, "unexpected end of input, expected 4 hex digits after '\\u'")},
+        {R"({"a":"\u12)",
+         at(1, 11, 10, "unexpected end of input, expected 4 hex digits after '\\u'")},
         {R"({"a":"\uDC00"})", at(1, 7, 6, "unpaired UTF-16 low surrogate in '\\u' escape")},
         {R"({"a":"\uD800"})",
          at(1, 7, 6, "UTF-16 high surrogate in '\\u' escape not followed by a low one")},
@@ -458,8 +461,10 @@ TEST(ScanChatRequest, SyntaxErrorsSayWhere) {
         {R"({"a":"\uD800\uD800"})",
          at(1, 7, 6, "UTF-16 high surrogate in '\\u' escape not followed by a low one")},
         {"{\"a\":\"x\ty\"}", at(1, 8, 7, "control character in string (must be escaped)")},
-        {std::string("{\"a\":\"x\0\"}", 10), at(1, 8, 7, "control character in string (must be escaped)")},
-        {R"({"a":"abc)", at(1, 10, 9, "unexpected end of input, expected '\"' to close the string")},
+        {std::string("{\"a\":\"x\0\"}", 10),
+         at(1, 8, 7, "control character in string (must be escaped)")},
+        {R"({"a":"abc)",
+         at(1, 10, 9, "unexpected end of input, expected '\"' to close the string")},
         {R"({"a" 1})", at(1, 6, 5, "expected ':' after the object key")},
         {R"({"a":})", at(1, 6, 5, "expected a JSON value")},
         {R"({"a":[1,]})", at(1, 9, 8, "expected a JSON value")},
@@ -478,6 +483,8 @@ TEST(ScanChatRequest, SyntaxErrorsSayWhere) {
         {"{\"a\":\"\xF4\x90\x80\x80\"}", at(1, 7, 6, "invalid UTF-8 in string")},
         {"{\"a\":\"\xF5\x80\x80\x80\"}", at(1, 7, 6, "invalid UTF-8 in string")},
         {"{\"a\":\"\xE2\x82\"}", at(1, 7, 6, "invalid UTF-8 in string")},
+        // A run of multi-byte characters ending in a truncated sequence.
+        {"{\"a\":\"\xE4\xBD\xA0\xE5\xA5\xBD\xE5\xA5\"}", at(1, 9, 12, "invalid UTF-8 in string")},
         {"\xEF\xBB\xBF{}", at(1, 1, 0, "expected a JSON object ('{')")},
     };
     for (const auto& c : cases) {
@@ -492,8 +499,8 @@ TEST(ScanChatRequest, SyntaxErrorsSayWhere) {
 
 TEST(ScanChatRequest, NumbersAndLiteralsAccepted) {
     for (const char* v : {"0", "-0", "1", "-1", "0.5", "-0.0e0", "1E10", "1e-10", "2E+3",
-                          "123456789012345678901234567890", "true", "false", "null", "\"\"",
-                          "[]", "{}", "[[],{}]", "{\"\":\"\"}"}) {
+                          "123456789012345678901234567890", "true", "false", "null", "\"\"", "[]",
+                          "{}", "[[],{}]", "{\"\":\"\"}"}) {
         const std::string body = with(std::string("\"v\":") + v + ",");
         auto r = scan_chat_request(body);
         EXPECT_TRUE(r.has_value()) << body << ": " << r.error().message;
@@ -514,8 +521,8 @@ TEST(ScanChatRequest, NestingDepthLimit) {
     ASSERT_FALSE(r.has_value());
     EXPECT_EQ(r.error().code, Errc::invalid_json);
     const size_t byte = deep.find('[', deep.find("\"x\":")) + 127;
-    EXPECT_EQ(r.error().message, at(1, int(byte) + 1, int(byte),
-                                    "nesting depth exceeds the limit of 128"));
+    EXPECT_EQ(r.error().message,
+              at(1, int(byte) + 1, int(byte), "nesting depth exceeds the limit of 128"));
     // Far deeper input fails fast without exhausting the stack.
     r = scan_chat_request(nested(1'000'000));
     ASSERT_FALSE(r.has_value());
@@ -534,9 +541,9 @@ TEST(ScanChatRequest, StringScanFindsSpecialBytesAtEveryOffset) {
     for (size_t len = 0; len < 48; ++len) {
         for (size_t k = 0; k < len; ++k) {
             const std::string prefix = R"({"model":"m","messages":[{"role":"user","content":")";
-            for (std::string_view special : {std::string_view("\x01"), std::string_view("\\n"),
-                                             std::string_view("\xC3\xA9"),
-                                             std::string_view("\xFF"), std::string_view("\"")}) {
+            for (std::string_view special :
+                 {std::string_view("\x01"), std::string_view("\\n"), std::string_view("\xC3\xA9"),
+                  std::string_view("\xFF"), std::string_view("\"")}) {
                 std::string content(len, 'a');
                 content.replace(k, 1, special);
                 const std::string body = prefix + content + "\"}]}";
@@ -544,9 +551,9 @@ TEST(ScanChatRequest, StringScanFindsSpecialBytesAtEveryOffset) {
                 if (special == "\x01" || special == "\xFF") {
                     ASSERT_FALSE(r.has_value());
                     EXPECT_EQ(r.error().code, Errc::invalid_json);
-                    EXPECT_NE(r.error().message.find("(byte " + std::to_string(prefix.size() + k) +
-                                                     ")"),
-                              std::string::npos)
+                    EXPECT_NE(
+                        r.error().message.find("(byte " + std::to_string(prefix.size() + k) + ")"),
+                        std::string::npos)
                         << r.error().message;
                 } else if (special == "\"") {
                     EXPECT_FALSE(r.has_value());
@@ -581,10 +588,18 @@ TEST(ScanChatRequest, AgreesWithNlohmannOnMutatedInput) {
             const size_t pos = rng() % body.size();
             const char c = alphabet[rng() % alphabet.size()];
             switch (rng() % 4) {
-                case 0: body[pos] = c; break;
-                case 1: body.insert(body.begin() + long(pos), c); break;
-                case 2: body.erase(pos, 1); break;
-                default: body.resize(pos); break;
+                case 0:
+                    body[pos] = c;
+                    break;
+                case 1:
+                    body.insert(body.begin() + long(pos), c);
+                    break;
+                case 2:
+                    body.erase(pos, 1);
+                    break;
+                default:
+                    body.resize(pos);
+                    break;
             }
         }
         const size_t first = body.find_first_not_of(" \t\r\n");

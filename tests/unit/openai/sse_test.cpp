@@ -53,7 +53,9 @@ TEST(SseDecoder, FieldParsingRules) {
     EXPECT_EQ(decode("event: a\n\ndata: x\n\n"), (Events{{"", "x"}}));
     EXPECT_EQ(decode("\n\n\n"), Events{});
     // A leading BOM is ignored.
-    EXPECT_EQ(decode("\xEF\xBB\xBF" "data: x\n\n"), (Events{{"", "x"}}));
+    EXPECT_EQ(decode("\xEF\xBB\xBF"
+                     "data: x\n\n"),
+              (Events{{"", "x"}}));
 }
 
 TEST(SseDecoder, LineEndings) {

@@ -105,7 +105,7 @@ TEST(TokenEstimate, DecodesJsonEscapes) {
     TextStats a, b;
     scan_text("line one\\nline two\\t\\\"quoted\\\"", a);
     scan_text(escaped("line one\nline two\t\"quoted\""), b);
-    EXPECT_EQ(a.words, 6u);
+    EXPECT_EQ(a.words, 5u);
     EXPECT_EQ(a.newline_runs, 1u);
     EXPECT_EQ(a.punct, 2u);  // the two quotes
     EXPECT_EQ(estimate_tokens(a), estimate_tokens(b));

@@ -128,9 +128,12 @@ inline Plan run_plan(const config::Config& c, std::string_view requested, const 
                      const HeaderLookup* headers = nullptr, const LatencyStats* stats = nullptr,
                      int64_t today = 20000, StickyKeys sticky = {}) {
     CompiledPolicy pol = compile(c);
-    return plan({.config = c, .policy = pol, .requested = requested, .features = f,
-                 .headers = headers, .request = nullptr, .body = {}, .sticky = sticky,
-                 .today_days = today, .stats = stats});
+    PlanInput in(c, pol, requested, f);
+    in.headers = headers;
+    in.sticky = sticky;
+    in.today_days = today;
+    in.stats = stats;
+    return plan(in);
 }
 
 inline std::string chosen_name(const config::Config& c, const Plan& p) {
