@@ -54,13 +54,15 @@ log() { printf '%s\n' "bench: $*" >&2; }
 die() { log "error: $*"; exit 1; }
 
 # ------------------------------------------------------------------ processes & cleanup ----
-PIDS=()
+PIDS=()   # servers we started
+FG_PID="" # the client run in progress
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/baton-bench.XXXXXX")
 chmod 755 "$WORK"
 
 cleanup() {
   local rc=$? pid i
   trap - EXIT INT TERM
+  [[ -n $FG_PID ]] && kill -TERM "$FG_PID" 2>/dev/null
   for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
   for i in $(seq 30); do
     local alive=0
@@ -90,14 +92,24 @@ if [[ $PIN == auto ]] && command -v taskset >/dev/null; then
   elif ((NCPU == 2)); then CPU_LOAD=0 CPU_MOCK=0 CPU_SERVER=1
   fi
 fi
-# pinned CPU cmd...: run in the foreground.  For background servers use "${PIN[@]}" (set by
-# pin CPU) directly, so that $! is the server's own PID (taskset execs it) and not a subshell.
+# pin CPU: sets PIN=(nice... taskset -c CPU) to prefix a command with.  Background servers are
+# started as "${PIN[@]}" server... & so that $! is the server's own PID (taskset execs it).
 pin() {
   PIN=()
   if [[ $NICE != 0 ]]; then PIN=(nice -n "$NICE"); fi
   if [[ -n $1 ]]; then PIN+=(taskset -c "$1"); fi
 }
-pinned() { pin "$1"; shift; "${PIN[@]}" "$@"; }
+# run_fg CPU OUTFILE cmd...: a client run (wrk, ttft_client). It runs as a background job that we
+# `wait` for, so that INT/TERM are handled at once and the cleanup can stop it.
+run_fg() {
+  local cpu=$1 outf=$2
+  shift 2
+  pin "$cpu"
+  "${PIN[@]}" "$@" >"$outf" 2>&1 &
+  FG_PID=$!
+  wait "$FG_PID" || true
+  FG_PID=""
+}
 if [[ -n $CPU_SERVER ]]; then
   PIN_DESC="server under test on CPU $CPU_SERVER, wrk/ttft_client on CPU $CPU_LOAD, mock on CPU $CPU_MOCK"
   ((NCPU == 2)) && PIN_DESC+=" (CPU $CPU_SERVER for direct)"
@@ -308,7 +320,8 @@ run_wrk() { # round scenario target conns duration [chat.lua args...]
   local pids=${SRV_PIDS[$t]} c0 c1 out line kv
   place_mock "$t"
   c0=$(cpu_ticks $pids)
-  out=$(pinned "$CPU_LOAD" wrk -t1 -c"$conns" -d"${dur}s" --timeout 10s -s "$BENCH/chat.lua" "${URL[$t]}" -- "$@" 2>&1) || true
+  run_fg "$CPU_LOAD" "$WORK/client.out" wrk -t1 -c"$conns" -d"${dur}s" --timeout 10s -s "$BENCH/chat.lua" "${URL[$t]}" -- "$@"
+  out=$(<"$WORK/client.out")
   c1=$(cpu_ticks $pids)
   line=$(grep '^BENCH_RESULT' <<<"$out" || true)
   if [[ -z $line ]]; then
@@ -337,7 +350,8 @@ run_ttft() { # round target
   place_mock "$t"
   port=${URL[$t]#http://127.0.0.1:}
   port=${port%%/*}
-  out=$(pinned "$CPU_LOAD" "$WORK/ttft_client" --port "$port" -n "$TTFT_N" --warmup 10 2>&1) || true
+  run_fg "$CPU_LOAD" "$WORK/client.out" "$WORK/ttft_client" --port "$port" -n "$TTFT_N" --warmup 10
+  out=$(<"$WORK/client.out")
   line=$(grep '^TTFT_RESULT' <<<"$out" || true)
   declare -A R=()
   for kv in ${line#TTFT_RESULT }; do R[${kv%%=*}]=${kv#*=}; done
@@ -358,7 +372,7 @@ run_ttft() { # round target
 log "warm-up (1 s per target)"
 for t in "${ACTIVE[@]}"; do
   place_mock "$t"
-  pinned "$CPU_LOAD" wrk -t1 -c"$CONNS" -d1s -s "$BENCH/chat.lua" "${URL[$t]}" >/dev/null 2>&1 || true
+  run_fg "$CPU_LOAD" /dev/null wrk -t1 -c"$CONNS" -d1s -s "$BENCH/chat.lua" "${URL[$t]}"
 done
 
 BENCH_START=$(date +%s)
@@ -423,12 +437,20 @@ row() { # label metric scale decimals
 }
 
 TOTAL_SECS=$(($(date +%s) - START_TS))
+VERSIONS="kernel $(uname -r)"
+[[ -n ${URL[nginx]:-} ]] && VERSIONS+=", $("$NGINX" -v 2>&1 | sed 's#^nginx version: ##')"
+if [[ -n ${URL[baton]:-} ]]; then
+  rev=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
+  git -C "$ROOT" diff --quiet HEAD -- src include CMakeLists.txt 2>/dev/null || rev+="+uncommitted"
+  VERSIONS+=", baton $rev (binary built $(date -r "$BATON_BIN" '+%Y-%m-%d %H:%M'))"
+fi
 CPU_MODEL=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
 TABLE="$WORK/table.md"
 {
   echo "Baton proxy benchmark: medians of $ROUNDS interleaved rounds ($(date -u +%Y-%m-%dT%H:%MZ), $NCPU x ${CPU_MODEL:-unknown CPU}, load avg at end $(cut -d' ' -f1-3 /proc/loadavg))"
   echo "small = ~0.5 KB chat request, big = ~$BIG_KB KB request (long user message), $CONNS connections, wrk -t1; 1 conn = wrk -c1; stream = $CHUNKS SSE events ${CHUNK_DELAY_US} us apart, $TTFT_N sequential requests on one keep-alive connection (ttft_client)."
   echo "pinning: $PIN_DESC"
+  echo "versions: $VERSIONS"
   echo
   echo "| measure | direct | nginx | baton | baton/nginx |"
   echo "|---|---:|---:|---:|---:|"
@@ -453,6 +475,7 @@ TABLE="$WORK/table.md"
   row "idle RSS after start (MB)" idle_mb 1 1
   row "errors (non-2xx, socket, stream; all runs)" errors 1 0
   echo
+  echo "_req/s: higher is better; every other row: lower is better (baton/nginx < 1.00 means Baton wins, except req/s)._"
   echo "_server CPU = utime+stime of the server process(es) during the run / requests (for direct: the mock; nginx: master+worker; RSS likewise summed)._"
   for s in "${SKIPPED[@]}"; do echo "_skipped: ${s}_"; done
   echo "_measured in ${BENCH_SECS} s (${TOTAL_SECS} s including builds and start-up)._"

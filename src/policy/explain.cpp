@@ -1,6 +1,10 @@
 // explain() JSON and the decision response headers.
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+
 #include "baton/policy/engine.hpp"
 
 namespace baton::policy {
@@ -57,7 +61,118 @@ const std::string& name_of(const config::Config& c, size_t mi) {
     return mi < c.models.size() ? c.models[mi].name : unknown;
 }
 
+std::string fmt_num(double v) {
+    char buf[32];
+    if (std::fabs(v - std::round(v)) < 1e-9 && std::fabs(v) < 1e15) {
+        std::snprintf(buf, sizeof buf, "%.0f", v);
+    } else {
+        std::snprintf(buf, sizeof buf, "%.4g", v);
+    }
+    return buf;
+}
+
+constexpr std::string_view kFilterNames[] = {
+    "context", "max_output", "capability:tools", "capability:vision",
+    "capability:json_schema", "capability:json_mode", "capability:streaming",
+    "capability", "tag", "price", "ttft", "deprecated",
+};
+
+template <typename Fn>
+void for_each_reason(const Plan& p, const FilterResult& r, Fn&& fn) {
+    for (unsigned f = 0; f < std::size(kFilterNames); ++f) {
+        if (!((r.failed >> f) & 1u)) continue;
+        auto flt = static_cast<Filter>(f);
+        if (flt == Filter::capability) {
+            for (size_t i = 0; i < p.required_capabilities.size() && i < 64; ++i) {
+                if ((r.missing_capabilities >> i) & 1u) {
+                    fn(flt, "capability:" + p.required_capabilities[i]);
+                }
+            }
+        } else if (flt == Filter::tag) {
+            for (size_t i = 0; i < p.required_tags.size() && i < 64; ++i) {
+                if ((r.missing_tags >> i) & 1u) fn(flt, "tag:" + p.required_tags[i]);
+            }
+        } else {
+            fn(flt, std::string(kFilterNames[f]));
+        }
+    }
+}
+
+std::string detail_of(const Plan& p, Filter flt, const config::Model& m, const FilterResult& r) {
+    const Features& f = p.features;
+    switch (flt) {
+        case Filter::context: {
+            uint32_t reserve = f.max_tokens ? *f.max_tokens
+                               : m.max_output_tokens > 0
+                                   ? std::min(kDefaultOutputReserve, m.max_output_tokens)
+                                   : kDefaultOutputReserve;
+            return "needs " + std::to_string(f.prompt_tokens) + " prompt + " +
+                   std::to_string(reserve) + " output tokens > context_window " +
+                   std::to_string(m.context_window);
+        }
+        case Filter::max_output:
+            return "max_tokens " + std::to_string(f.max_tokens.value_or(0)) +
+                   " > max_output_tokens " + std::to_string(m.max_output_tokens);
+        case Filter::tools: return "request has tools; model lacks tools";
+        case Filter::vision: return "request has images; model lacks vision";
+        case Filter::json_schema: return "response_format json_schema; model lacks it";
+        case Filter::json_mode: return "response_format json_object; model lacks json_mode";
+        case Filter::streaming: return "request streams; model lacks streaming";
+        case Filter::capability: return "required capability missing";
+        case Filter::tag: return "model lacks required tag";
+        case Filter::price:
+            if (p.max_price_output && m.price.output > *p.max_price_output) {
+                return "output $" + fmt_num(m.price.output) + "/1M > max $" +
+                       fmt_num(*p.max_price_output) + "/1M";
+            }
+            return "input $" + fmt_num(m.price.input) + "/1M > max $" +
+                   fmt_num(p.max_price_input.value_or(0)) + "/1M";
+        case Filter::ttft:
+            return "predicted " + fmt_num(std::round(r.ttft_ms)) + "ms > max " +
+                   std::to_string(p.max_ttft ? p.max_ttft->count() : 0) + "ms";
+        case Filter::deprecated: return "deprecated";
+    }
+    return {};
+}
+
+std::string describe_result(const Plan& p, const FilterResult& r, const config::Model& m) {
+    std::string out;
+    for_each_reason(p, r, [&](Filter flt, std::string name) {
+        if (flt == Filter::deprecated) return;
+        if (!out.empty()) out += "; ";
+        out += name + " (" + detail_of(p, flt, m, r) + ")";
+    });
+    return out;
+}
+
 }  // namespace
+
+std::vector<std::string> reasons(const Plan& p, const FilterResult& r) {
+    std::vector<std::string> out;
+    for_each_reason(p, r, [&out](Filter, std::string name) { out.push_back(std::move(name)); });
+    return out;
+}
+
+std::vector<std::string> reasons(const Plan& p, const Exclusion& e) { return reasons(p, e.why); }
+
+std::string describe(const Plan& p, const Exclusion& e, const config::Config& config) {
+    if (e.model_index >= config.models.size()) return {};
+    const config::Model& m = config.models[e.model_index];
+    std::string out = describe_result(p, e.why, m);
+    if (e.why.has(Filter::deprecated)) {
+        if (!out.empty()) out += "; ";
+        out += "deprecated (past " + (m.deprecated ? m.deprecated->after : std::string("?"));
+        if (!e.replacement) {
+            out += ", no replacement)";
+        } else if (e.replacement_is_candidate) {
+            out += ", replacement " + name_of(config, *e.replacement) + " is already a candidate)";
+        } else {
+            out += ", replacement " + name_of(config, *e.replacement) + " excluded: " +
+                   describe_result(p, e.replacement_why, config.models[*e.replacement]) + ")";
+        }
+    }
+    return out;
+}
 
 std::vector<std::pair<std::string, std::string>> decision_headers(const Plan& p,
                                                                   const config::Config& config) {
@@ -131,8 +246,8 @@ nlohmann::json explain(const Plan& p, const Features& features, const config::Co
         e["provider"] =
             x.model_index < config.models.size() ? config.models[x.model_index].provider : "";
         e["status"] = "excluded";
-        e["reasons"] = x.reasons;
-        e["detail"] = x.detail;
+        e["reasons"] = reasons(p, x);
+        e["detail"] = describe(p, x, config);
         cands.push_back(std::move(e));
     }
     j["candidates"] = std::move(cands);

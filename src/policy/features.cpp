@@ -11,8 +11,8 @@ namespace baton::policy {
 namespace {
 
 // ---- keyword table ------------------------------------------------------------------------
-// Lower-case words the complexity score reacts to. Looked up by FNV-1a hash in a constexpr
-// open-addressing table (immutable; no global mutable state).
+// Lower-case words the complexity score reacts to, looked up in a constexpr open-addressing
+// table (immutable; no global mutable state).
 
 enum class Kw : uint8_t {
     none,
@@ -106,41 +106,64 @@ constexpr KwEntry kKeywords[] = {
     {"first", Kw::first}, {"then", Kw::then},
 };
 
-constexpr uint32_t kFnvOffset = 2166136261u;
-constexpr uint32_t kFnvPrime = 16777619u;
+// Keyword hash from the length and three letters (first, second, last), lower-cased: words are
+// hashed once, at their end, from the raw bytes (no per-letter work, no copy).
+constexpr uint32_t kw_hash(uint32_t len, uint32_t c0, uint32_t c1, uint32_t cl) {
+    uint32_t h = (len * 0x9E3779B1u) ^ (c0 * 0x85EBCA6Bu) ^ (c1 * 0xC2B2AE35u) ^ (cl * 0x27D4EB2Fu);
+    return h ^ (h >> 15);
+}
+
 constexpr size_t kMaxKeywordLen = 15;
 constexpr size_t kTableSize = 512;  // power of two, > 2x the keyword count
-
-constexpr uint32_t fnv1a(std::string_view s) {
-    uint32_t h = kFnvOffset;
-    for (char c : s) h = (h ^ static_cast<uint8_t>(c)) * kFnvPrime;
-    return h;
-}
 
 struct Slot {
     uint32_t hash = 0;
     int16_t entry = -1;
 };
 
-constexpr std::array<Slot, kTableSize> build_table() {
-    std::array<Slot, kTableSize> t{};
+struct KeywordTable {
+    std::array<Slot, kTableSize> slots{};
+    std::array<uint32_t, kMaxKeywordLen + 1> first_letters{};  // per length: bit (c - 'a')
+    std::array<uint32_t, kMaxKeywordLen + 1> last_letters{};   // per length: bit (c - 'a')
+};
+
+constexpr KeywordTable build_table() {
+    KeywordTable t{};
     for (size_t i = 0; i < std::size(kKeywords); ++i) {
-        uint32_t h = fnv1a(kKeywords[i].word);
+        std::string_view w = kKeywords[i].word;
+        auto len = static_cast<uint32_t>(w.size());
+        uint32_t h = kw_hash(len, static_cast<uint8_t>(w[0]), static_cast<uint8_t>(w[1]),
+                             static_cast<uint8_t>(w[len - 1]));
         size_t pos = h & (kTableSize - 1);
-        while (t[pos].entry >= 0) pos = (pos + 1) & (kTableSize - 1);
-        t[pos] = Slot{h, static_cast<int16_t>(i)};
+        while (t.slots[pos].entry >= 0) pos = (pos + 1) & (kTableSize - 1);
+        t.slots[pos] = Slot{h, static_cast<int16_t>(i)};
+        t.first_letters[len] |= 1u << (w[0] - 'a');
+        t.last_letters[len] |= 1u << (w[len - 1] - 'a');
     }
     return t;
 }
 
-constexpr std::array<Slot, kTableSize> kTable = build_table();
+constexpr KeywordTable kTable = build_table();
 
-Kw lookup(uint32_t hash, const char* word, size_t len) {
-    size_t pos = hash & (kTableSize - 1);
-    while (kTable[pos].entry >= 0) {
-        if (kTable[pos].hash == hash) {
-            const KwEntry& e = kKeywords[kTable[pos].entry];
-            if (e.word.size() == len && std::memcmp(e.word.data(), word, len) == 0) return e.kind;
+// `w` is a run of ASCII letters (any case).
+Kw lookup(const unsigned char* w, size_t len) {
+    if (len < 2 || len > kMaxKeywordLen) return Kw::none;
+    uint32_t c0 = w[0] | 0x20u;
+    uint32_t cl = w[len - 1] | 0x20u;
+    if (!((kTable.first_letters[len] >> (c0 - 'a')) & (kTable.last_letters[len] >> (cl - 'a')) &
+          1u)) {
+        return Kw::none;
+    }
+    uint32_t h = kw_hash(static_cast<uint32_t>(len), c0, w[1] | 0x20u, cl);
+    size_t pos = h & (kTableSize - 1);
+    while (kTable.slots[pos].entry >= 0) {
+        if (kTable.slots[pos].hash == h) {
+            std::string_view k = kKeywords[kTable.slots[pos].entry].word;
+            if (k.size() == len) {
+                size_t i = 0;
+                while (i < len && static_cast<char>(w[i] | 0x20) == k[i]) ++i;
+                if (i == len) return kKeywords[kTable.slots[pos].entry].kind;
+            }
         }
         pos = (pos + 1) & (kTableSize - 1);
     }
@@ -149,259 +172,346 @@ Kw lookup(uint32_t hash, const char* word, size_t len) {
 
 // ---- scanner ------------------------------------------------------------------------------
 
-enum class Cls : uint8_t { letter, digit, blank, newline, punct, other };
+enum class Cls : uint8_t { letter, digit, blank, newline, punct, backslash, high };
 
-constexpr std::array<Cls, 128> make_classes() {
-    std::array<Cls, 128> t{};
-    for (int c = 0; c < 128; ++c) {
+constexpr std::array<Cls, 256> make_classes() {
+    std::array<Cls, 256> t{};
+    for (int c = 0; c < 256; ++c) {
         Cls k = Cls::punct;
         if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) k = Cls::letter;
         else if (c >= '0' && c <= '9') k = Cls::digit;
-        else if (c == ' ' || c == '\t' || c == '\f' || c == '\b' || c == '\v') k = Cls::blank;
         else if (c == '\n' || c == '\r') k = Cls::newline;
-        else if (c < 32 || c == 127) k = Cls::blank;
+        else if (c == '\\') k = Cls::backslash;
+        else if (c >= 0x80) k = Cls::high;
+        else if (c <= ' ' || c == 127) k = Cls::blank;
         t[static_cast<size_t>(c)] = k;
     }
     return t;
 }
-constexpr std::array<Cls, 128> kClass = make_classes();
+constexpr std::array<Cls, 256> kClass = make_classes();
 
-int hex_value(char c) {
+int hex_value(unsigned char c) {
     if (c >= '0' && c <= '9') return c - '0';
     if (c >= 'a' && c <= 'f') return c - 'a' + 10;
     if (c >= 'A' && c <= 'F') return c - 'A' + 10;
     return -1;
 }
 
+// Decodes "\uXXXX" at p (p[0] == '\\', p[1] == 'u'); -1 when malformed.
+int64_t unicode_escape(const unsigned char* p, const unsigned char* end) {
+    if (end - p < 6) return -1;
+    int64_t cp = 0;
+    for (int i = 2; i < 6; ++i) {
+        int v = hex_value(p[i]);
+        if (v < 0) return -1;
+        cp = (cp << 4) | v;
+    }
+    return cp;
+}
+
+// One pass over raw JSON string content. Each class of character is consumed by its own tight
+// loop (letters, digits, blanks, punctuation, non-ASCII); state that spans runs (line position,
+// phrase words) lives in the members. Counts go to a local TextStats (no aliasing with the text).
 class Scanner {
 public:
-    explicit Scanner(TextStats& s) : s_(s) {}
+    TextStats s;
 
-    void run(std::string_view raw) {
-        const char* p = raw.data();
-        const char* end = p + raw.size();
+    void run(const unsigned char* p, const unsigned char* end) {
         while (p < end) {
-            auto c = static_cast<unsigned char>(*p);
-            if (c < 0x80) {
-                if (c == '\\' && p + 1 < end) {
-                    p = escape(p, end);
-                    continue;
-                }
-                ascii(static_cast<char>(c));
-                ++p;
-                continue;
+            switch (kClass[*p]) {
+                case Cls::letter: p = letters(p, end); break;
+                case Cls::digit: p = digits(p, end); break;
+                case Cls::blank:
+                case Cls::newline: p = blanks(p, end); break;
+                case Cls::punct: p = puncts(p, end); break;
+                case Cls::high: p = utf8(p, end); break;
+                case Cls::backslash: p = escape(p, end); break;
             }
-            // Raw UTF-8: decode the code point (malformed bytes count as 1-byte characters).
-            uint32_t len = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
-            if (p + len > end) len = static_cast<uint32_t>(end - p);
-            uint32_t cp = c;
-            if (len == 2) cp = ((c & 0x1Fu) << 6) | (static_cast<uint8_t>(p[1]) & 0x3Fu);
-            if (len == 3) {
-                cp = ((c & 0x0Fu) << 12) | ((static_cast<uint8_t>(p[1]) & 0x3Fu) << 6) |
-                     (static_cast<uint8_t>(p[2]) & 0x3Fu);
-            }
-            non_ascii(cp, len);
-            p += len;
         }
-        finish();
+        if (line_ == Line::marker) ++s.list_items;
     }
 
 private:
-    // Decodes one JSON escape at p ('\\'), feeds it, returns the position after it.
-    const char* escape(const char* p, const char* end) {
-        char e = p[1];
-        switch (e) {
-            case 'n':
-            case 'r': ascii('\n'); return p + 2;
-            case 't': ascii('\t'); return p + 2;
-            case 'b':
-            case 'f': ascii(' '); return p + 2;
-            case 'u': break;
-            default: ascii(e); return p + 2;  // \" \\ \/ and anything unexpected
-        }
-        if (end - p < 6) {
-            ascii('u');
-            return p + 2;
-        }
-        uint32_t cp = 0;
-        for (int i = 2; i < 6; ++i) {
-            int v = hex_value(p[i]);
-            if (v < 0) {
-                ascii('u');
-                return p + 2;
+    enum class Line : uint8_t { start, digits, marker, body };
+
+    // Words, the punctuation right after them and single spaces before the next word are
+    // consumed here without going back to run() (fewer unpredictable dispatches): a single space
+    // before a word costs no token.
+    const unsigned char* letters(const unsigned char* p, const unsigned char* end) {
+        for (;;) {
+            p = word(p, end);
+            if (p < end && kClass[*p] == Cls::punct) p = puncts(p, end);
+            if (p < end && kClass[*p] == Cls::letter) continue;
+            if (end - p < 2 || *p != ' ' || kClass[p[1]] != Cls::letter) return p;
+            ++s.bytes;
+            if (line_ == Line::marker) {
+                ++s.list_items;
+                line_ = Line::body;
+            } else if (line_ != Line::start) {
+                line_ = Line::body;
             }
-            cp = (cp << 4) | static_cast<uint32_t>(v);
+            ++p;
         }
-        if (cp < 0x80) {
-            ascii(static_cast<char>(cp));
-        } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
-            // low surrogate: counted with its high surrogate
-        } else if (cp >= 0xD800 && cp <= 0xDBFF) {
-            non_ascii(cp, 4);
+    }
+
+    const unsigned char* word(const unsigned char* p, const unsigned char* end) {
+        const unsigned char* w = p;
+        uint32_t upper = 0;
+        for (; p < end && kClass[*p] == Cls::letter; ++p) upper += *p <= 'Z';
+        auto len = static_cast<uint32_t>(p - w);
+        bool split = false;
+        if (upper == 0 || upper == len || (upper == 1 && *w <= 'Z')) {
+            end_piece(len, upper == len);  // lower, CAPS or Title: one piece
         } else {
-            non_ascii(cp, cp < 0x800 ? 2 : 3);
-        }
-        return p + 6;
-    }
-
-    void ascii(char ch) {
-        auto c = static_cast<unsigned char>(ch);
-        ++s_.bytes;
-        Cls k = kClass[c];
-        if (k != Cls::letter) end_word();
-        if (k != Cls::digit) end_digits();
-        if (k != Cls::punct) end_punct();
-        if (k != Cls::blank && k != Cls::newline) end_blanks();
-        if (c != '`') end_backticks();
-        switch (k) {
-            case Cls::letter: letter(ch); break;
-            case Cls::digit:
-                ++digit_run_;
-                if (line_state_ == Line::start) line_state_ = Line::digits;
-                else if (line_state_ != Line::digits) line_state_ = Line::body;
-                break;
-            case Cls::blank:
-                ++blank_run_;
-                if (line_state_ == Line::marker) {
-                    ++s_.list_items;
-                    line_state_ = Line::body;
-                } else if (line_state_ != Line::start) {
-                    line_state_ = Line::body;
+            // camelCase humps: a capital after a lower-case letter starts a new piece.
+            uint32_t piece = 0;
+            bool caps = true, prev_upper = false;
+            for (const unsigned char* q = w; q < p; ++q) {
+                bool up = *q <= 'Z';
+                if (up && !prev_upper && piece > 0) {
+                    end_piece(piece, caps);
+                    split = true;
+                    piece = 0;
+                    caps = true;
                 }
-                break;
-            case Cls::newline:
-                blank_newline_ = true;
-                if (line_state_ == Line::marker) ++s_.list_items;
-                line_state_ = Line::start;
-                break;
-            case Cls::punct: punct(ch); break;
-            case Cls::other: break;
+                caps = caps && up;
+                prev_upper = up;
+                ++piece;
+            }
+            end_piece(piece, caps);
         }
-        prev_backslash_ = c == '\\';
+        s.bytes += len;
+        if (prev_backslash_) {
+            if (len >= 2) ++s.math;  // \frac, \sum, ...
+            keyword(Kw::none);
+        } else {
+            keyword(split ? Kw::none : lookup(w, len));
+        }
+        prev_backslash_ = false;
+        line_ = Line::body;
+        return p;
     }
 
-    void letter(char ch) {
-        bool upper = ch >= 'A' && ch <= 'Z';
-        if (line_state_ != Line::body) line_state_ = Line::body;
-        // camelCase hump: a capital after a lower-case letter starts a new word.
-        if (word_len_ > 0 && upper && !prev_upper_) {
-            end_piece();
-            run_split_ = true;
-        }
-        if (word_len_ == 0) {
-            piece_caps_ = true;
-            if (run_len_ == 0) latex_ = prev_backslash_;
-        }
-        if (!upper) piece_caps_ = false;
-        ++word_len_;
-        char lower = static_cast<char>(ch | 0x20);
-        if (run_len_ < kMaxKeywordLen) buf_[run_len_] = lower;
-        hash_ = (hash_ ^ static_cast<uint8_t>(lower)) * kFnvPrime;
-        ++run_len_;
-        prev_upper_ = upper;
+    void end_piece(uint32_t len, bool caps) {
+        ++s.words;
+        if (len > 4) s.word_chars_over4 += len - 4;
+        if (len > 8) s.word_chars_over8 += len - 8;
+        if (caps && len >= 2) ++s.caps_words;
     }
 
-    void punct(char ch) {
-        ++s_.punct;
-        if (!in_punct_) {
-            ++s_.punct_runs;
-            in_punct_ = true;
+    const unsigned char* digits(const unsigned char* p, const unsigned char* end) {
+        const unsigned char* d = p;
+        while (p < end && kClass[*p] == Cls::digit) ++p;
+        auto n = static_cast<uint32_t>(p - d);
+        s.bytes += n;
+        s.digit_groups += (n + 2) / 3;
+        if (line_ == Line::start) line_ = Line::digits;
+        else if (line_ != Line::digits) line_ = Line::body;
+        prev_backslash_ = false;
+        return p;
+    }
+
+    // Spaces, tabs, newlines and the escapes \n \r \t \b \f.
+    const unsigned char* blanks(const unsigned char* p, const unsigned char* end) {
+        uint32_t blank = 0;
+        bool newline = false;
+        while (p < end) {
+            Cls k = kClass[*p];
+            bool nl;
+            if (k == Cls::blank || k == Cls::newline) {
+                nl = k == Cls::newline;
+                ++p;
+            } else if (k == Cls::backslash && p + 1 < end &&
+                       (p[1] == 'n' || p[1] == 'r' || p[1] == 't' || p[1] == 'b' ||
+                        p[1] == 'f')) {
+                nl = p[1] == 'n' || p[1] == 'r';
+                p += 2;
+            } else {
+                break;
+            }
+            ++s.bytes;
+            if (nl) {
+                newline = true;
+                if (line_ == Line::marker) ++s.list_items;
+                line_ = Line::start;
+            } else {
+                ++blank;
+                if (line_ == Line::marker) {
+                    ++s.list_items;
+                    line_ = Line::body;
+                } else if (line_ != Line::start) {
+                    line_ = Line::body;
+                }
+            }
         }
+        if (newline) {
+            ++s.newline_runs;
+            // Indentation after the last newline is its own token when 2+ blanks long; where the
+            // newline fell inside the run is not tracked, so runs of 3+ blanks count one more.
+            if (blank >= 3) ++s.blank_runs;
+        } else if (blank >= 2) {
+            ++s.blank_runs;
+        }
+        prev_backslash_ = false;
+        return p;
+    }
+
+    // A run of ASCII punctuation, including the escapes \" \\ \/ and \u00XX.
+    const unsigned char* puncts(const unsigned char* p, const unsigned char* end) {
+        ++s.punct_runs;
+        uint32_t ticks = 0;
+        while (p < end) {
+            unsigned char ch = *p;
+            Cls k = kClass[ch];
+            size_t adv = 1;
+            if (k == Cls::backslash) {
+                if (p + 1 >= end) {
+                    ch = '\\';
+                } else if (p[1] == '"' || p[1] == '\\' || p[1] == '/') {
+                    ch = p[1];
+                    adv = 2;
+                } else if (p[1] == 'u') {
+                    int64_t cp = unicode_escape(p, end);
+                    if (cp < 0 || cp >= 0x80 || kClass[static_cast<size_t>(cp)] != Cls::punct) {
+                        break;
+                    }
+                    ch = static_cast<unsigned char>(cp);
+                    adv = 6;
+                } else {
+                    break;  // \n \t ...: blanks
+                }
+            } else if (k != Cls::punct) {
+                break;
+            }
+            p += adv;
+            ++s.bytes;
+            ++s.punct;
+            if (ch == '`') {
+                ++ticks;
+            } else {
+                flush_ticks(ticks);
+                punct(ch);
+            }
+            prev_backslash_ = ch == '\\';
+        }
+        flush_ticks(ticks);
+        return p;
+    }
+
+    void flush_ticks(uint32_t& ticks) {
+        if (ticks == 0) return;
+        if (ticks >= 3) ++s.code_fences;
+        else s.backticks += ticks;
+        ticks = 0;
+        line_ = Line::body;
+        prev1_ = prev2_ = Kw::none;
+    }
+
+    void punct(unsigned char ch) {
         switch (ch) {
             case '{': case '}': case ';': case '<': case '>': case '=':
             case '(': case ')': case '[': case ']':
-                ++s_.code_punct;
+                ++s.code_punct;
                 break;
-            case '^': ++s_.math; break;
-            case '?': ++s_.questions; break;
-            case '`': ++backtick_run_; break;
+            case '^': ++s.math; break;
+            case '?': ++s.questions; break;
             default: break;
         }
-        if (line_state_ == Line::digits && (ch == '.' || ch == ')')) {
-            line_state_ = Line::marker;
-        } else if (line_state_ == Line::start && (ch == '-' || ch == '*')) {
-            line_state_ = Line::marker;
-        } else {
-            line_state_ = Line::body;
-        }
-        // "trade-off": a single hyphen between two words keeps the phrase state.
-        if (ch != '-') {
-            prev1_ = Kw::none;
-            prev2_ = Kw::none;
-        }
+        if (line_ == Line::digits && (ch == '.' || ch == ')')) line_ = Line::marker;
+        else if (line_ == Line::start && (ch == '-' || ch == '*')) line_ = Line::marker;
+        else line_ = Line::body;
+        // "trade-off": a hyphen between two words keeps the phrase state.
+        if (ch != '-') prev1_ = prev2_ = Kw::none;
     }
 
-    void non_ascii(uint32_t cp, uint32_t len) {
-        end_word();
-        end_digits();
-        end_punct();
-        end_blanks();
-        end_backticks();
-        s_.bytes += len;
-        if (len == 2) ++s_.nonascii2;
-        else if (len == 3) ++s_.nonascii3;
-        else if (len >= 4) ++s_.nonascii4;
+    void high(uint32_t cp, uint32_t len) {
+        s.bytes += len;
+        if (len == 2) ++s.nonascii2;
+        else if (len == 3) ++s.nonascii3;
+        else ++s.nonascii4;
         // Greek letters, arrows and mathematical operators.
-        if ((cp >= 0x391 && cp <= 0x3C9) || (cp >= 0x2190 && cp <= 0x22FF)) ++s_.math;
-        line_state_ = Line::body;
+        if ((cp >= 0x391 && cp <= 0x3C9) || (cp >= 0x2190 && cp <= 0x22FF)) ++s.math;
+        line_ = Line::body;
         prev_backslash_ = false;
     }
 
-    void end_piece() {
-        if (word_len_ == 0) return;
-        ++s_.words;
-        if (word_len_ > 4) s_.word_chars_over4 += word_len_ - 4;
-        if (word_len_ > 8) s_.word_chars_over8 += word_len_ - 8;
-        if (piece_caps_ && word_len_ >= 2) ++s_.caps_words;
-        word_len_ = 0;
-        prev_upper_ = false;
+    // Raw UTF-8 (malformed bytes count as 2-byte characters).
+    const unsigned char* utf8(const unsigned char* p, const unsigned char* end) {
+        unsigned char c = *p;
+        uint32_t len = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;
+        if (c < 0xC0 || p + len > end) {
+            high(0, 2);
+            return p + 1;
+        }
+        uint32_t cp = 0;
+        if (len == 2) cp = ((c & 0x1Fu) << 6) | (p[1] & 0x3Fu);
+        else if (len == 3) cp = ((c & 0x0Fu) << 12) | ((p[1] & 0x3Fu) << 6) | (p[2] & 0x3Fu);
+        high(cp, len);
+        return p + len;
     }
 
-    void end_word() {
-        if (run_len_ == 0) return;
-        end_piece();
-        if (latex_) {
-            if (run_len_ >= 2) ++s_.math;
-        } else if (!run_split_ && run_len_ <= kMaxKeywordLen) {
-            keyword(lookup(hash_, buf_, run_len_));
-        } else {
-            keyword(Kw::none);
+    // A backslash not handled by a run loop: \uXXXX outside ASCII, or something unexpected.
+    const unsigned char* escape(const unsigned char* p, const unsigned char* end) {
+        if (p + 1 < end && p[1] == 'u') {
+            int64_t cp = unicode_escape(p, end);
+            if (cp >= 0x80) {
+                if (cp >= 0xDC00 && cp <= 0xDFFF) return p + 6;  // low surrogate: counted
+                high(static_cast<uint32_t>(cp),
+                     cp >= 0xD800 && cp <= 0xDBFF ? 4 : (cp < 0x800 ? 2 : 3));
+                return p + 6;
+            }
+            if (cp >= 0) {
+                Cls k = kClass[static_cast<size_t>(cp)];
+                if (k == Cls::letter || k == Cls::digit) {  // rare: count as one character
+                    ++s.bytes;
+                    ++s.punct;
+                    ++s.punct_runs;
+                    return p + 6;
+                }
+            }
         }
-        run_len_ = 0;
-        run_split_ = false;
-        latex_ = false;
-        hash_ = kFnvOffset;
+        if (p + 1 < end) {
+            unsigned char e = p[1];
+            if (e == 'n' || e == 'r' || e == 't' || e == 'b' || e == 'f') return blanks(p, end);
+            if (e == '"' || e == '\\' || e == '/' || e == 'u') return puncts(p, end);
+        }
+        // Stray backslash (or a malformed escape): one punctuation character.
+        ++s.bytes;
+        ++s.punct;
+        ++s.punct_runs;
+        prev_backslash_ = true;
+        return p + 1;
     }
 
     void keyword(Kw k) {
         switch (k) {
-            case Kw::strong_reasoning: ++s_.strong_reasoning; break;
-            case Kw::reasoning: ++s_.reasoning; break;
-            case Kw::math_word: ++s_.math_words; break;
-            case Kw::code_word: ++s_.code_words; break;
-            case Kw::constraint: ++s_.constraints; break;
-            case Kw::step_word: ++s_.step_phrases; break;
+            case Kw::strong_reasoning: ++s.strong_reasoning; break;
+            case Kw::reasoning: ++s.reasoning; break;
+            case Kw::math_word: ++s.math_words; break;
+            case Kw::code_word: ++s.code_words; break;
+            case Kw::constraint: ++s.constraints; break;
+            case Kw::step_word: ++s.step_phrases; break;
             case Kw::why:
             case Kw::how:
-                if (prev1_ == Kw::explain) ++s_.reasoning;
+                if (prev1_ == Kw::explain) ++s.reasoning;
                 break;
             case Kw::off:
-                if (prev1_ == Kw::trade) ++s_.reasoning;
+                if (prev1_ == Kw::trade) ++s.reasoning;
                 break;
             case Kw::step:
-                if (prev2_ == Kw::step && prev1_ == Kw::by) s_.step_phrases += 2;
+                if (prev2_ == Kw::step && prev1_ == Kw::by) s.step_phrases += 2;
                 break;
             case Kw::least:
             case Kw::most:
-                if (prev1_ == Kw::at) ++s_.constraints;
+                if (prev1_ == Kw::at) ++s.constraints;
                 break;
             case Kw::more:
-                if (prev1_ == Kw::no) ++s_.constraints;
+                if (prev1_ == Kw::no) ++s.constraints;
                 break;
             case Kw::first: seen_first_ = true; break;
             case Kw::then:
                 if (seen_first_) {
-                    ++s_.step_phrases;
+                    ++s.step_phrases;
                     seen_first_ = false;
                 }
                 break;
@@ -411,66 +521,40 @@ private:
         prev1_ = k;
     }
 
-    void end_digits() {
-        if (digit_run_ == 0) return;
-        s_.digit_groups += (digit_run_ + 2) / 3;
-        digit_run_ = 0;
-    }
-
-    void end_punct() { in_punct_ = false; }
-
-    void end_blanks() {
-        if (blank_newline_) {
-            ++s_.newline_runs;
-            // Indentation after the last newline is a separate token when 2+ blanks long; we
-            // cannot tell where the newline was inside the run, so count runs of 3+ as one more.
-            if (blank_run_ >= 3) ++s_.blank_runs;
-        } else if (blank_run_ >= 2) {
-            ++s_.blank_runs;
-        }
-        blank_run_ = 0;
-        blank_newline_ = false;
-    }
-
-    void end_backticks() {
-        if (backtick_run_ == 0) return;
-        if (backtick_run_ >= 3) ++s_.code_fences;
-        else s_.backticks += backtick_run_;
-        backtick_run_ = 0;
-    }
-
-    void finish() {
-        end_word();
-        end_digits();
-        end_punct();
-        end_blanks();
-        end_backticks();
-        if (line_state_ == Line::marker) ++s_.list_items;
-    }
-
-    enum class Line : uint8_t { start, digits, marker, body };
-
-    TextStats& s_;
-    // current letter run (a "run" may contain several camelCase "pieces")
-    uint32_t run_len_ = 0;
-    uint32_t word_len_ = 0;  // current piece
-    uint32_t hash_ = kFnvOffset;
-    char buf_[kMaxKeywordLen] = {};
-    bool run_split_ = false;
-    bool piece_caps_ = false;
-    bool prev_upper_ = false;
-    bool latex_ = false;
-    bool prev_backslash_ = false;
-    uint32_t digit_run_ = 0;
-    bool in_punct_ = false;
-    uint32_t blank_run_ = 0;
-    bool blank_newline_ = false;
-    uint32_t backtick_run_ = 0;
-    Line line_state_ = Line::start;
+    Line line_ = Line::start;
     Kw prev1_ = Kw::none;
     Kw prev2_ = Kw::none;
     bool seen_first_ = false;
+    bool prev_backslash_ = false;
 };
+
+void add(TextStats& a, const TextStats& b) {
+    a.bytes += b.bytes;
+    a.words += b.words;
+    a.word_chars_over4 += b.word_chars_over4;
+    a.word_chars_over8 += b.word_chars_over8;
+    a.caps_words += b.caps_words;
+    a.digit_groups += b.digit_groups;
+    a.punct += b.punct;
+    a.punct_runs += b.punct_runs;
+    a.newline_runs += b.newline_runs;
+    a.blank_runs += b.blank_runs;
+    a.nonascii2 += b.nonascii2;
+    a.nonascii3 += b.nonascii3;
+    a.nonascii4 += b.nonascii4;
+    a.code_fences += b.code_fences;
+    a.backticks += b.backticks;
+    a.code_punct += b.code_punct;
+    a.code_words += b.code_words;
+    a.math += b.math;
+    a.math_words += b.math_words;
+    a.list_items += b.list_items;
+    a.step_phrases += b.step_phrases;
+    a.strong_reasoning += b.strong_reasoning;
+    a.reasoning += b.reasoning;
+    a.questions += b.questions;
+    a.constraints += b.constraints;
+}
 
 // ---- token estimate weights (see docs/routing.md, "Token estimator") ------------------------
 struct Weights {
@@ -494,7 +578,10 @@ double clamp01(double x) { return x < 0 ? 0 : (x > 1 ? 1 : x); }
 }  // namespace
 
 void scan_text(std::string_view raw_json_text, TextStats& into) {
-    Scanner(into).run(raw_json_text);
+    Scanner sc;
+    const auto* p = reinterpret_cast<const unsigned char*>(raw_json_text.data());
+    sc.run(p, p + raw_json_text.size());
+    add(into, sc.s);
 }
 
 double estimate_tokens(const TextStats& s) {

@@ -4,7 +4,6 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
-#include <cstdio>
 
 #include "baton/policy/engine.hpp"
 
@@ -39,16 +38,6 @@ void add_unique(std::vector<std::string>& v, std::string_view s) {
         if (x == s) return;
     }
     v.emplace_back(s);
-}
-
-std::string fmt_num(double v) {
-    char buf[32];
-    if (std::fabs(v - std::round(v)) < 1e-9 && std::fabs(v) < 1e15) {
-        std::snprintf(buf, sizeof buf, "%.0f", v);
-    } else {
-        std::snprintf(buf, sizeof buf, "%.4g", v);
-    }
-    return buf;
 }
 
 // Appends the UTF-8 encoding of a code point.
@@ -143,10 +132,14 @@ struct Planner {
 
     const config::Rule* rule = nullptr;
     uint32_t required_caps = 0;
-    bool unknown_capability = false;    // a required capability outside the vocabulary
-    std::vector<int64_t> required_tag_ids;  // -1: no model has the tag
-    std::optional<double> max_price_input;
-    std::optional<config::Millis> max_ttft;
+    bool unknown_capability = false;       // a required capability outside the vocabulary
+    std::vector<uint32_t> required_cap_bits;  // per Plan::required_capabilities (0: unknown)
+    std::vector<int64_t> required_tag_ids;    // per Plan::required_tags (-1: no model has it)
+    const uint32_t cap_tools = capability_bit("tools");
+    const uint32_t cap_vision = capability_bit("vision");
+    const uint32_t cap_json_schema = capability_bit("json_schema");
+    const uint32_t cap_json_mode = capability_bit("json_mode");
+    const uint32_t cap_streaming = capability_bit("streaming");
     std::optional<std::string_view> objective_header;
     std::optional<double> header_max_price;
 
@@ -238,83 +231,42 @@ struct Planner {
         return (pol.model_tags_[model * pol.tag_words_ + u / 64] >> (u % 64)) & 1u;
     }
 
-    // Applies every hard filter except deprecation. With `ex` null it only decides; otherwise it
-    // records every failing filter's reason and detail.
-    bool passes(size_t mi, const LatencyPrediction& lat, Exclusion* ex) const {
+    // Every hard filter except deprecation. Bit operations and comparisons only.
+    FilterResult check(size_t mi, const LatencyPrediction& lat) const {
         const config::Model& m = cfg.models[mi];
         const uint32_t caps = pol.model_caps_[mi];
-        bool ok = true;
-        auto reject = [&](std::string reason, std::string detail) {
-            ok = false;
-            if (!ex) return;
-            if (!ex->detail.empty()) ex->detail += "; ";
-            ex->detail += reason + " (" + detail + ")";
-            ex->reasons.push_back(std::move(reason));
+        FilterResult r;
+        auto fail_if = [&r](bool cond, Filter flt) {
+            if (cond) r.failed |= 1u << static_cast<unsigned>(flt);
         };
-        auto need = [&](uint32_t bit) { return (caps & bit) != 0; };
-
-        uint32_t reserve = output_reserve(m);
-        if (m.context_window > 0 &&
-            uint64_t{f.prompt_tokens} + reserve > uint64_t{m.context_window}) {
-            if (!ex) return false;
-            reject("context", "needs " + std::to_string(f.prompt_tokens) + " prompt + " +
-                                  std::to_string(reserve) + " output tokens > context_window " +
-                                  std::to_string(m.context_window));
-        }
-        if (f.max_tokens && m.max_output_tokens > 0 && *f.max_tokens > m.max_output_tokens) {
-            if (!ex) return false;
-            reject("max_output", "max_tokens " + std::to_string(*f.max_tokens) +
-                                     " > max_output_tokens " +
-                                     std::to_string(m.max_output_tokens));
-        }
-        if (f.tools && !need(capability_bit("tools"))) {
-            if (!ex) return false;
-            reject("capability:tools", "request has tools; model lacks tools");
-        }
-        if (f.images && !need(capability_bit("vision"))) {
-            if (!ex) return false;
-            reject("capability:vision", "request has images; model lacks vision");
-        }
-        if (f.json_schema && !need(capability_bit("json_schema"))) {
-            if (!ex) return false;
-            reject("capability:json_schema", "response_format json_schema; model lacks it");
-        }
-        if (f.json_object && !need(capability_bit("json_mode")) &&
-            !need(capability_bit("json_schema"))) {
-            if (!ex) return false;
-            reject("capability:json_mode", "response_format json_object; model lacks json_mode");
-        }
-        if (f.stream && !need(capability_bit("streaming"))) {
-            if (!ex) return false;
-            reject("capability:streaming", "request streams; model lacks streaming");
-        }
+        fail_if(m.context_window > 0 &&
+                    uint64_t{f.prompt_tokens} + output_reserve(m) > uint64_t{m.context_window},
+                Filter::context);
+        fail_if(f.max_tokens && m.max_output_tokens > 0 && *f.max_tokens > m.max_output_tokens,
+                Filter::max_output);
+        fail_if(f.tools && !(caps & cap_tools), Filter::tools);
+        fail_if(f.images && !(caps & cap_vision), Filter::vision);
+        fail_if(f.json_schema && !(caps & cap_json_schema), Filter::json_schema);
+        fail_if(f.json_object && !(caps & (cap_json_mode | cap_json_schema)), Filter::json_mode);
+        fail_if(f.stream && !(caps & cap_streaming), Filter::streaming);
         if ((required_caps & caps) != required_caps || unknown_capability) {
-            if (!ex) return false;
-            for (const auto& c : out.required_capabilities) {
-                uint32_t bit = capability_bit(c);
-                if (bit == 0 || !need(bit)) reject("capability:" + c, "required");
+            for (size_t i = 0; i < required_cap_bits.size(); ++i) {
+                uint32_t bit = required_cap_bits[i];
+                if (bit == 0 || !(caps & bit)) r.missing_capabilities |= uint64_t{1} << i;
             }
+            fail_if(r.missing_capabilities != 0, Filter::capability);
         }
         for (size_t t = 0; t < required_tag_ids.size(); ++t) {
-            if (has_tag(mi, required_tag_ids[t])) continue;
-            if (!ex) return false;
-            reject("tag:" + out.required_tags[t], "model lacks required tag");
+            if (!has_tag(mi, required_tag_ids[t])) r.missing_tags |= uint64_t{1} << t;
         }
-        bool over_out = out.max_price_output && m.price.output > *out.max_price_output;
-        bool over_in = max_price_input && m.price.input > *max_price_input;
-        if (over_out || over_in) {
-            if (!ex) return false;
-            reject("price", over_out ? "output $" + fmt_num(m.price.output) + "/1M > max $" +
-                                           fmt_num(*out.max_price_output) + "/1M"
-                                     : "input $" + fmt_num(m.price.input) + "/1M > max $" +
-                                           fmt_num(*max_price_input) + "/1M");
-        }
-        if (max_ttft && lat.ttft_ms > static_cast<double>(max_ttft->count())) {
-            if (!ex) return false;
-            reject("ttft", "predicted " + fmt_num(std::round(lat.ttft_ms)) + "ms > max " +
-                               std::to_string(max_ttft->count()) + "ms");
-        }
-        return ok;
+        fail_if(r.missing_tags != 0, Filter::tag);
+        fail_if((out.max_price_output && m.price.output > *out.max_price_output) ||
+                    (out.max_price_input && m.price.input > *out.max_price_input),
+                Filter::price);
+        r.ttft_ms = lat.ttft_ms;
+        fail_if(out.max_ttft && lat.ttft_ms > static_cast<double>(out.max_ttft->count()),
+                Filter::ttft);
+        return r;
     }
 
     bool deprecated(const config::Model& m) const {
@@ -449,65 +401,71 @@ struct Planner {
         out.objective = w;
     }
 
-    void score(std::vector<Scratch>& survivors) {
+    void score(const std::vector<Scratch>& survivors) {
         const config::Objective& w = out.objective;
-        bool saturate = out.tier == Tier::simple && !objective_header;
+        const bool saturate = out.tier == Tier::simple && !objective_header;
+        const size_t n = survivors.size();
         double cmin = INFINITY, cmax = -INFINITY, lmin = INFINITY, lmax = -INFINITY;
         double qmin = INFINITY, qmax = -INFINITY;
-        out.ranked.clear();
-        out.ranked.reserve(survivors.size());
-        std::vector<double> qeff;
-        qeff.reserve(survivors.size());
-        for (const auto& s : survivors) {
-            const config::Model& m = cfg.models[s.model];
-            Candidate c;
-            c.model_index = s.model;
-            c.position = s.position;
-            c.replaces = s.replaces;
+        std::vector<Candidate> scored(n);
+        std::vector<double> qeff(n);
+        for (size_t i = 0; i < n; ++i) {
+            const Scratch& sv = survivors[i];
+            const config::Model& m = cfg.models[sv.model];
+            Candidate& c = scored[i];
+            c.model_index = sv.model;
+            c.position = sv.position;
+            c.replaces = sv.replaces;
             uint32_t out_tokens = out.expected_output_tokens;
             if (m.max_output_tokens > 0) out_tokens = std::min(out_tokens, m.max_output_tokens);
             Score& sc = c.score;
             sc.cost_usd = (f.prompt_tokens * m.price.input + out_tokens * m.price.output) / 1e6;
-            sc.ttft_ms = s.latency.ttft_ms;
-            sc.tokens_per_s = s.latency.tokens_per_s;
-            sc.latency_samples = s.latency.samples;
-            sc.live_latency = s.latency.live;
+            sc.ttft_ms = sv.latency.ttft_ms;
+            sc.tokens_per_s = sv.latency.tokens_per_s;
+            sc.latency_samples = sv.latency.samples;
+            sc.live_latency = sv.latency.live;
             double tps = sc.tokens_per_s > 0 ? sc.tokens_per_s : 1.0;
             sc.latency_ms = sc.ttft_ms + out_tokens / tps * 1000.0;
             sc.quality = m.quality;
-            double q = saturate ? std::min(m.quality, kSimpleQualityCap) : m.quality;
-            qeff.push_back(q);
+            qeff[i] = saturate ? std::min(m.quality, kSimpleQualityCap) : m.quality;
             cmin = std::min(cmin, sc.cost_usd);
             cmax = std::max(cmax, sc.cost_usd);
             lmin = std::min(lmin, sc.latency_ms);
             lmax = std::max(lmax, sc.latency_ms);
-            qmin = std::min(qmin, q);
-            qmax = std::max(qmax, q);
-            out.ranked.push_back(c);
+            qmin = std::min(qmin, qeff[i]);
+            qmax = std::max(qmax, qeff[i]);
         }
+        // 1 for the best survivor, falling linearly with the distance from it; spreads have a
+        // floor so that near-equal values do not look like extremes.
         auto term = [](double v, double best, double spread) {
             return spread > 0 ? std::clamp(1.0 - std::fabs(v - best) / spread, 0.0, 1.0) : 1.0;
         };
-        double cspread = std::max(cmax - cmin, kRelativeSpreadFloor * cmax);
-        double lspread = std::max(lmax - lmin, kRelativeSpreadFloor * lmax);
-        double qspread = std::max(qmax - qmin, kQualitySpreadFloor);
-        for (size_t i = 0; i < out.ranked.size(); ++i) {
-            Score& sc = out.ranked[i].score;
+        const double cspread = std::max(cmax - cmin, kRelativeSpreadFloor * cmax);
+        const double lspread = std::max(lmax - lmin, kRelativeSpreadFloor * lmax);
+        const double qspread = std::max(qmax - qmin, kQualitySpreadFloor);
+        std::vector<uint32_t> order(n);
+        for (size_t i = 0; i < n; ++i) {
+            Score& sc = scored[i].score;
             sc.cost_term = term(sc.cost_usd, cmin, cspread);
             sc.latency_term = term(sc.latency_ms, lmin, lspread);
             sc.quality_term = term(qeff[i], qmax, qspread);
             sc.total = w.cost * sc.cost_term + w.latency * sc.latency_term +
                        w.quality * sc.quality_term;
+            order[i] = static_cast<uint32_t>(i);
         }
         const auto& models = cfg.models;
-        std::sort(out.ranked.begin(), out.ranked.end(),
-                  [&models](const Candidate& a, const Candidate& b) {
-                      if (std::fabs(a.score.total - b.score.total) > 1e-9) {
-                          return a.score.total > b.score.total;
-                      }
-                      if (a.position != b.position) return a.position < b.position;
-                      return models[a.model_index].name < models[b.model_index].name;
-                  });
+        std::sort(order.begin(), order.end(), [&](uint32_t ia, uint32_t ib) {
+            const Candidate& a = scored[ia];
+            const Candidate& b = scored[ib];
+            if (std::fabs(a.score.total - b.score.total) > 1e-9) {
+                return a.score.total > b.score.total;
+            }
+            if (a.position != b.position) return a.position < b.position;
+            return models[a.model_index].name < models[b.model_index].name;
+        });
+        out.ranked.clear();
+        out.ranked.reserve(n);
+        for (uint32_t i : order) out.ranked.push_back(scored[i]);
     }
 
     void explain_decision() {
@@ -548,9 +506,27 @@ struct Planner {
             }
         }
         if (!out.excluded.empty()) {
+            // Each exclusion's first reason, without duplicates.
+            std::vector<std::pair<uint32_t, uint64_t>> seen;  // (filter bit, tag/cap bit)
             std::vector<std::string> firsts;
             for (const auto& e : out.excluded) {
-                if (!e.reasons.empty()) add_unique(firsts, e.reasons.front());
+                const FilterResult& r = e.why;
+                if (r.failed == 0) continue;
+                uint32_t bit = r.failed & (~r.failed + 1);
+                uint64_t sub = bit == 1u << static_cast<unsigned>(Filter::capability)
+                                   ? r.missing_capabilities & (~r.missing_capabilities + 1)
+                               : bit == 1u << static_cast<unsigned>(Filter::tag)
+                                   ? r.missing_tags & (~r.missing_tags + 1)
+                                   : 0;
+                if (std::find(seen.begin(), seen.end(), std::pair{bit, sub}) != seen.end()) {
+                    continue;
+                }
+                seen.emplace_back(bit, sub);
+                FilterResult one;
+                one.failed = bit;
+                one.missing_capabilities = sub;
+                one.missing_tags = sub;
+                firsts.push_back(reasons(out, one).front());
             }
             label += "; " + std::to_string(out.excluded.size()) + " excluded: ";
             for (size_t i = 0; i < firsts.size(); ++i) label += (i ? ", " : "") + firsts[i];
@@ -625,8 +601,14 @@ void Planner::run() {
             rest.remove_prefix(comma + 1);
         }
     }
+    if (out.required_tags.size() > 64 || out.required_capabilities.size() > 64) {
+        fail(Errc::invalid_request, "too many required tags or capabilities (at most 64 each)",
+             std::string(kHeaderRequireTags));
+        return;
+    }
     for (const auto& c : out.required_capabilities) {
         uint32_t bit = capability_bit(c);
+        required_cap_bits.push_back(bit);
         required_caps |= bit;
         unknown_capability = unknown_capability || bit == 0;
     }
@@ -640,8 +622,8 @@ void Planner::run() {
                                    ? std::min(*out.max_price_output, *header_max_price)
                                    : *header_max_price;
     }
-    max_price_input = r.constraints.max_price_input;
-    max_ttft = r.constraints.max_ttft;
+    out.max_price_input = r.constraints.max_price_input;
+    out.max_ttft = r.constraints.max_ttft;
 
     // 4. Tier, experiment, objective.
     out.tier = tier_for(f.complexity, r.complexity);
@@ -654,48 +636,48 @@ void Planner::run() {
     const std::vector<size_t>& cands = pol.route_candidates_[*route_idx];
     std::vector<Scratch> survivors;
     survivors.reserve(cands.size());
-    std::vector<bool> taken(cfg.models.size(), false);
+    std::vector<uint8_t> taken(cfg.models.size(), 0);
     for (size_t pos = 0; pos < cands.size(); ++pos) {
         size_t mi = cands[pos];
         const config::Model& m = cfg.models[mi];
         if (deprecated(m)) {
-            Exclusion ex{mi, {"deprecated"}, {}};
-            auto rep = replacement_of(mi);
-            std::string detail = "deprecated (past " + m.deprecated->after;
-            if (!rep) {
-                detail += ", no replacement)";
-                out.deprecations.push_back({mi, std::nullopt, m.deprecated->after});
-            } else if (taken[*rep] || std::find(cands.begin(), cands.end(), *rep) != cands.end()) {
-                detail += ", replacement " + cfg.models[*rep].name + " is already a candidate)";
-                out.deprecations.push_back({mi, rep, m.deprecated->after});
-            } else {
-                LatencyPrediction lat = predict(cfg.models[*rep], *rep, in.stats);
-                if (passes(*rep, lat, nullptr)) {
-                    taken[*rep] = true;
-                    survivors.push_back({*rep, pos, mi, lat});
-                    out.deprecations.push_back({mi, rep, m.deprecated->after});
-                    continue;
+            Exclusion ex;
+            ex.model_index = mi;
+            ex.why.failed = 1u << static_cast<unsigned>(Filter::deprecated);
+            ex.replacement = replacement_of(mi);
+            if (ex.replacement) {
+                size_t rep = *ex.replacement;
+                if (taken[rep] || std::find(cands.begin(), cands.end(), rep) != cands.end()) {
+                    ex.replacement_is_candidate = true;
+                } else {
+                    LatencyPrediction lat = predict(cfg.models[rep], rep, in.stats);
+                    ex.replacement_why = check(rep, lat);
+                    if (ex.replacement_why.ok()) {
+                        taken[rep] = 1;
+                        survivors.push_back({rep, pos, mi, lat});
+                        out.deprecations.push_back({mi, rep, m.deprecated->after});
+                        continue;
+                    }
                 }
-                Exclusion rex;
-                passes(*rep, lat, &rex);
-                detail += ", replacement " + cfg.models[*rep].name + " excluded: " + rex.detail + ")";
-                out.deprecations.push_back({mi, std::nullopt, m.deprecated->after});
             }
-            ex.detail = std::move(detail);
+            out.deprecations.push_back(
+                {mi, ex.replacement_is_candidate ? ex.replacement : std::nullopt,
+                 m.deprecated->after});
             out.excluded.push_back(std::move(ex));
             continue;
         }
         if (taken[mi]) continue;  // already in as a replacement
         LatencyPrediction lat = predict(m, mi, in.stats);
-        if (passes(mi, lat, nullptr)) {
-            taken[mi] = true;
+        FilterResult res = check(mi, lat);
+        if (res.ok()) {
+            taken[mi] = 1;
             survivors.push_back({mi, pos, std::nullopt, lat});
             continue;
         }
         Exclusion ex;
         ex.model_index = mi;
-        passes(mi, lat, &ex);
-        out.excluded.push_back(std::move(ex));
+        ex.why = res;
+        out.excluded.push_back(ex);
     }
 
     if (survivors.empty()) {
@@ -703,7 +685,8 @@ void Planner::run() {
         if (cands.empty()) msg += ": the route has no candidates";
         for (size_t i = 0; i < out.excluded.size(); ++i) {
             const auto& e = out.excluded[i];
-            msg += (i ? "; " : ": ") + cfg.models[e.model_index].name + " excluded by " + e.detail;
+            msg += (i ? "; " : ": ") + cfg.models[e.model_index].name + " excluded by " +
+                   describe(out, e, cfg);
         }
         fail(Errc::unprocessable, std::move(msg), "model");
         return;

@@ -185,10 +185,41 @@ struct Candidate {
     Score score;
 };
 
+// Hard filters, as bit positions in FilterResult::failed (in the order they are checked and
+// reported).
+enum class Filter : uint8_t {
+    context,      // prompt estimate + output reserve > context_window
+    max_output,   // max_tokens > max_output_tokens
+    tools,        // capability:tools
+    vision,       // capability:vision
+    json_schema,  // capability:json_schema
+    json_mode,    // capability:json_mode (json_object; json_schema models also qualify)
+    streaming,    // capability:streaming
+    capability,   // capability:<required>, see missing_capabilities
+    tag,          // tag:<required>, see missing_tags
+    price,        // over max_price_output (route or x-baton-max-price) or max_price_input
+    ttft,         // predicted TTFT over the route's max_ttft
+    deprecated,   // past its `after` date and no usable replacement
+};
+
+// Outcome of the hard filters for one model: compact (no strings), formatted on demand by
+// reasons() and describe().
+struct FilterResult {
+    uint32_t failed = 0;                // bit (1 << Filter) per failed filter
+    uint64_t missing_capabilities = 0;  // bit i: Plan::required_capabilities[i] missing
+    uint64_t missing_tags = 0;          // bit i: Plan::required_tags[i] missing
+    double ttft_ms = 0;                 // predicted TTFT (for the ttft filter)
+    bool ok() const { return failed == 0; }
+    bool has(Filter f) const { return (failed >> static_cast<unsigned>(f)) & 1u; }
+};
+
 struct Exclusion {
     size_t model_index = 0;
-    std::vector<std::string> reasons;  // "context", "capability:tools", "tag:eu", "price", ...
-    std::string detail;                // "needs 140000 tokens > context_window 128000; ..."
+    FilterResult why;
+    // deprecated: the replacement that was tried, and why it could not stand in.
+    std::optional<size_t> replacement;
+    bool replacement_is_candidate = false;  // it is already in the route on its own
+    FilterResult replacement_why;
 };
 
 struct DeprecationNotice {
@@ -216,6 +247,8 @@ struct Plan {
     std::vector<std::string> required_tags;
     std::vector<std::string> required_capabilities;
     std::optional<double> max_price_output;  // effective cap (USD per 1M output tokens)
+    std::optional<double> max_price_input;   // route cap (USD per 1M input tokens)
+    std::optional<config::Millis> max_ttft;  // route cap
     uint32_t expected_output_tokens = 0;     // used for cost and latency
     std::vector<Candidate> ranked;     // survivors, best first; ranked[0] is the choice
     std::vector<Exclusion> excluded;   // in candidate order
@@ -228,6 +261,14 @@ struct Plan {
 };
 
 Plan plan(const PlanInput& input);
+
+// Names of the filters that excluded a model, in filter order: "context", "max_output",
+// "capability:tools", "capability:<required>", "tag:<t>", "price", "ttft", "deprecated".
+std::vector<std::string> reasons(const Plan& p, const Exclusion& e);
+std::vector<std::string> reasons(const Plan& p, const FilterResult& r);
+// The same with the numbers, e.g. "context (needs 140000 prompt + 1024 output tokens >
+// context_window 128000); tag:eu (model lacks required tag)".
+std::string describe(const Plan& p, const Exclusion& e, const config::Config& config);
 
 // Response headers describing the decision: x-baton-route, x-baton-model, x-baton-provider,
 // x-baton-variant (experiment), x-baton-reason, x-baton-deprecated (chosen model replaced or

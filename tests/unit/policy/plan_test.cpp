@@ -58,7 +58,7 @@ TEST(PlanFilters, ContextUsesPromptPlusMaxTokensOrDefaultReserve) {
     auto c = three_models();
     // local: 8192 window. 7500 + default reserve (1024) > 8192.
     Plan p = run_plan(c, "auto", simple_features(7500));
-    EXPECT_TRUE(has_reason(exclusion_of(c, p, "local"), "context"));
+    EXPECT_TRUE(has_reason(p, exclusion_of(c, p, "local"), "context"));
     // 7500 + 500 fits.
     Features f = simple_features(7500);
     f.max_tokens = 500;
@@ -69,8 +69,8 @@ TEST(PlanFilters, ContextUsesPromptPlusMaxTokensOrDefaultReserve) {
     ASSERT_TRUE(p.ok());
     EXPECT_EQ(chosen_name(c, p), "strong");
     const Exclusion* e = exclusion_of(c, p, "cheap");
-    ASSERT_TRUE(has_reason(e, "context"));
-    EXPECT_NE(e->detail.find("context_window 128000"), std::string::npos);
+    ASSERT_TRUE(has_reason(p, e, "context"));
+    EXPECT_NE(describe(p, *e, c).find("context_window 128000"), std::string::npos);
 }
 
 TEST(PlanFilters, MaxOutput) {
@@ -78,7 +78,7 @@ TEST(PlanFilters, MaxOutput) {
     Features f = simple_features();
     f.max_tokens = 5000;  // local allows 4096
     Plan p = run_plan(c, "auto", f);
-    EXPECT_TRUE(has_reason(exclusion_of(c, p, "local"), "max_output"));
+    EXPECT_TRUE(has_reason(p, exclusion_of(c, p, "local"), "max_output"));
 }
 
 TEST(PlanFilters, Capabilities) {
@@ -98,8 +98,8 @@ TEST(PlanFilters, Capabilities) {
         k.set(f);
         Plan p = run_plan(c, "auto", f);
         ASSERT_TRUE(p.ok()) << k.reason;
-        EXPECT_TRUE(has_reason(exclusion_of(c, p, "cheap"), k.reason)) << k.reason;
-        EXPECT_TRUE(has_reason(exclusion_of(c, p, "local"), k.reason)) << k.reason;
+        EXPECT_TRUE(has_reason(p, exclusion_of(c, p, "cheap"), k.reason)) << k.reason;
+        EXPECT_TRUE(has_reason(p, exclusion_of(c, p, "local"), k.reason)) << k.reason;
         EXPECT_EQ(chosen_name(c, p), "strong") << k.reason;
     }
     // json_object: json_mode or json_schema will do; local has neither.
@@ -108,13 +108,13 @@ TEST(PlanFilters, Capabilities) {
     Plan p = run_plan(c, "auto", f);
     EXPECT_EQ(exclusion_of(c, p, "cheap"), nullptr);
     EXPECT_EQ(exclusion_of(c, p, "strong"), nullptr);
-    EXPECT_TRUE(has_reason(exclusion_of(c, p, "local"), "capability:json_mode"));
+    EXPECT_TRUE(has_reason(p, exclusion_of(c, p, "local"), "capability:json_mode"));
     // streaming
     c.models[1].capabilities = {"tools"};
     f = simple_features();
     f.stream = true;
     p = run_plan(c, "auto", f);
-    EXPECT_TRUE(has_reason(exclusion_of(c, p, "strong"), "capability:streaming"));
+    EXPECT_TRUE(has_reason(p, exclusion_of(c, p, "strong"), "capability:streaming"));
 }
 
 TEST(PlanFilters, ToolsRequestNeverGoesToModelWithoutTools) {
@@ -136,14 +136,14 @@ TEST(PlanFilters, RequiredCapabilityFromRoute) {
     Plan p = run_plan(c, "auto", simple_features());
     ASSERT_TRUE(p.ok());
     EXPECT_EQ(chosen_name(c, p), "strong");
-    EXPECT_TRUE(has_reason(exclusion_of(c, p, "cheap"), "capability:long_context"));
+    EXPECT_TRUE(has_reason(p, exclusion_of(c, p, "cheap"), "capability:long_context"));
 }
 
 TEST(PlanFilters, TagsFromRouteAndHeader) {
     auto c = three_models();
     c.routes[0].constraints.require_tags = {"eu"};
     Plan p = run_plan(c, "auto", simple_features());
-    EXPECT_TRUE(has_reason(exclusion_of(c, p, "cheap"), "tag:eu"));
+    EXPECT_TRUE(has_reason(p, exclusion_of(c, p, "cheap"), "tag:eu"));
     EXPECT_EQ(p.ranked.size(), 2u);
 
     c.routes[0].constraints.require_tags.clear();
@@ -152,9 +152,9 @@ TEST(PlanFilters, TagsFromRouteAndHeader) {
     ASSERT_TRUE(p.ok());
     EXPECT_EQ(p.required_tags, (std::vector<std::string>{"eu", "on_prem"}));
     EXPECT_EQ(chosen_name(c, p), "local");
-    EXPECT_TRUE(has_reason(exclusion_of(c, p, "cheap"), "tag:eu"));
-    EXPECT_TRUE(has_reason(exclusion_of(c, p, "cheap"), "tag:on_prem"));
-    EXPECT_TRUE(has_reason(exclusion_of(c, p, "strong"), "tag:on_prem"));
+    EXPECT_TRUE(has_reason(p, exclusion_of(c, p, "cheap"), "tag:eu"));
+    EXPECT_TRUE(has_reason(p, exclusion_of(c, p, "cheap"), "tag:on_prem"));
+    EXPECT_TRUE(has_reason(p, exclusion_of(c, p, "strong"), "tag:on_prem"));
 }
 
 TEST(PlanFilters, RequireTagsHeaderNeverReachesUntaggedModel) {
@@ -179,15 +179,15 @@ TEST(PlanFilters, PriceFromRouteAndHeaderLowerWins) {
     ASSERT_TRUE(p.max_price_output);
     EXPECT_EQ(*p.max_price_output, 10);
     const Exclusion* e = exclusion_of(c, p, "strong");
-    ASSERT_TRUE(has_reason(e, "price"));
-    EXPECT_NE(e->detail.find("output $15/1M > max $10/1M"), std::string::npos);
+    ASSERT_TRUE(has_reason(p, e, "price"));
+    EXPECT_NE(describe(p, *e, c).find("output $15/1M > max $10/1M"), std::string::npos);
     c.routes[0].constraints.max_price_output = 0.5;
     p = run_plan(c, "auto", simple_features(), &h);
-    EXPECT_TRUE(has_reason(exclusion_of(c, p, "cheap"), "price"));  // 0.60 > 0.5
+    EXPECT_TRUE(has_reason(p, exclusion_of(c, p, "cheap"), "price"));  // 0.60 > 0.5
     c.routes[0].constraints.max_price_output.reset();
     c.routes[0].constraints.max_price_input = 1.0;
     p = run_plan(c, "auto", simple_features());
-    EXPECT_TRUE(has_reason(exclusion_of(c, p, "strong"), "price"));  // input 3.0 > 1.0
+    EXPECT_TRUE(has_reason(p, exclusion_of(c, p, "strong"), "price"));  // input 3.0 > 1.0
 }
 
 TEST(PlanFilters, BadOverrideHeadersAreRequestErrors) {
@@ -208,8 +208,8 @@ TEST(PlanFilters, TtftFromHintAndLiveStats) {
     c.routes[0].constraints.max_ttft = config::Millis{800};
     Plan p = run_plan(c, "auto", simple_features());
     const Exclusion* e = exclusion_of(c, p, "strong");  // hint 900ms
-    ASSERT_TRUE(has_reason(e, "ttft"));
-    EXPECT_NE(e->detail.find("predicted 900ms > max 800ms"), std::string::npos);
+    ASSERT_TRUE(has_reason(p, e, "ttft"));
+    EXPECT_NE(describe(p, *e, c).find("predicted 900ms > max 800ms"), std::string::npos);
     // Live stats show strong is fast after all, cheap is slow.
     LatencyStats stats(c.models.size());
     for (int i = 0; i < 10; ++i) {
@@ -218,7 +218,7 @@ TEST(PlanFilters, TtftFromHintAndLiveStats) {
     }
     p = run_plan(c, "auto", simple_features(), nullptr, &stats);
     EXPECT_EQ(exclusion_of(c, p, "strong"), nullptr);
-    EXPECT_TRUE(has_reason(exclusion_of(c, p, "cheap"), "ttft"));
+    EXPECT_TRUE(has_reason(p, exclusion_of(c, p, "cheap"), "ttft"));
 }
 
 TEST(PlanFilters, EveryFailingFilterIsListed) {
@@ -230,7 +230,7 @@ TEST(PlanFilters, EveryFailingFilterIsListed) {
     Plan p = run_plan(c, "auto", f, &h);
     const Exclusion* e = exclusion_of(c, p, "local");
     ASSERT_NE(e, nullptr);
-    EXPECT_EQ(e->reasons, (std::vector<std::string>{"context", "capability:tools",
+    EXPECT_EQ(reasons(p, *e), (std::vector<std::string>{"context", "capability:tools",
                                                     "capability:vision", "tag:us"}));
 }
 
@@ -302,14 +302,14 @@ TEST(PlanDeprecation, ReplacementFailingFiltersOrMissingExcludes) {
     Plan p = run_plan(c, "auto", simple_features(), &h, nullptr, day);
     ASSERT_TRUE(p.ok());
     const Exclusion* e = exclusion_of(c, p, "cheap");
-    ASSERT_TRUE(has_reason(e, "deprecated"));
-    EXPECT_NE(e->detail.find("replacement cheap2 excluded: tag:us"), std::string::npos)
-        << e->detail;
+    ASSERT_TRUE(has_reason(p, e, "deprecated"));
+    EXPECT_NE(describe(p, *e, c).find("replacement cheap2 excluded: tag:us"), std::string::npos)
+        << describe(p, *e, c);
     EXPECT_EQ(chosen_name(c, p), "strong");
 
     auto none = with_deprecation("");
     p = run_plan(none, "auto", simple_features(), nullptr, nullptr, day);
-    EXPECT_TRUE(has_reason(exclusion_of(none, p, "cheap"), "deprecated"));
+    EXPECT_TRUE(has_reason(p, exclusion_of(none, p, "cheap"), "deprecated"));
     ASSERT_EQ(p.deprecations.size(), 1u);
     EXPECT_FALSE(p.deprecations[0].replacement);
 }
@@ -322,7 +322,7 @@ TEST(PlanDeprecation, ReplacementAlreadyACandidateIsNotDuplicated) {
     size_t strong = 0;
     for (const auto& cand : p.ranked) strong += c.models[cand.model_index].name == "strong";
     EXPECT_EQ(strong, 1u);
-    EXPECT_TRUE(has_reason(exclusion_of(c, p, "cheap"), "deprecated"));
+    EXPECT_TRUE(has_reason(p, exclusion_of(c, p, "cheap"), "deprecated"));
 }
 
 TEST(PlanDeprecation, DirectModelFollowsReplacementChain) {

@@ -148,9 +148,9 @@ inline const Exclusion* exclusion_of(const config::Config& c, const Plan& p,
     return nullptr;
 }
 
-inline bool has_reason(const Exclusion* e, std::string_view reason) {
+inline bool has_reason(const Plan& p, const Exclusion* e, std::string_view reason) {
     if (!e) return false;
-    for (const auto& r : e->reasons) {
+    for (const auto& r : reasons(p, *e)) {
         if (r == reason) return true;
     }
     return false;

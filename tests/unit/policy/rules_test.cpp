@@ -73,7 +73,7 @@ TEST(Rules, PromptTokensOverAddsCapability) {
     p = run_plan(c, "auto", simple_features(100001));
     EXPECT_EQ(p.required_capabilities, (std::vector<std::string>{"long_context"}));
     EXPECT_EQ(chosen_name(c, p), "strong");
-    EXPECT_TRUE(has_reason(exclusion_of(c, p, "cheap"), "capability:long_context"));
+    EXPECT_TRUE(has_reason(p, exclusion_of(c, p, "cheap"), "capability:long_context"));
 }
 
 TEST(Rules, ContentRegexOverMessageTextAddsTags) {
