@@ -18,10 +18,12 @@
 #   BATON_BIN=path    use this binary instead of build/release/baton
 #   BATON_BUILD=0     never run cmake (by default it runs only when build/release/baton is missing)
 #   BATON_REBUILD=1   run `cmake --build build/release --target baton` even if the binary exists
-#   PIN=auto|none     auto: with 2 CPUs the server under test gets CPU 1 to itself; wrk,
-#                     ttft_client and the mock share CPU 0 (the mock moves to CPU 1 for the
-#                     direct runs, where it is the server under test).  With >=3 CPUs:
-#                     load 0, mock 1, server 2.  With 1 CPU nothing is pinned.
+#   PIN=auto          2 CPUs: wrk/ttft_client on CPU 0, servers (mock and the proxy) on CPU 1.
+#                     >=3 CPUs: load 0, mock 1, proxy 2.  1 CPU: nothing is pinned.
+#   PIN=isolate       2 CPUs: the proxy alone on CPU 1, wrk + mock on CPU 0 (the mock moves to
+#                     CPU 1 for direct).  Only useful with a load generator much cheaper than
+#                     the proxy: with wrk on loopback CPU 0 saturates before nginx does.
+#   PIN=none          no taskset
 #   NICE=0            e.g. NICE=-10 runs servers and load generators at raised priority (root),
 #                     which helps on a machine shared with other work
 #   BENCH_OUT=file    also write the final table (markdown) to this file
@@ -87,17 +89,18 @@ CLK_TCK=$(getconf CLK_TCK)
 NCPU=$(nproc)
 
 CPU_LOAD="" CPU_MOCK="" CPU_SERVER=""
-if [[ $PIN == auto ]] && command -v taskset >/dev/null; then
+if [[ $PIN != none ]] && command -v taskset >/dev/null; then
   if ((NCPU >= 3)); then CPU_LOAD=0 CPU_MOCK=1 CPU_SERVER=2
-  elif ((NCPU == 2)); then CPU_LOAD=0 CPU_MOCK=0 CPU_SERVER=1
+  elif ((NCPU == 2)) && [[ $PIN == isolate ]]; then CPU_LOAD=0 CPU_MOCK=0 CPU_SERVER=1
+  elif ((NCPU == 2)); then CPU_LOAD=0 CPU_MOCK=1 CPU_SERVER=1
   fi
 fi
-# pin CPU: sets PIN=(nice... taskset -c CPU) to prefix a command with.  Background servers are
-# started as "${PIN[@]}" server... & so that $! is the server's own PID (taskset execs it).
+# pin CPU: sets PINCMD=(nice... taskset -c CPU) to prefix a command with.  Background servers
+# are started as "${PINCMD[@]}" server... & so that $! is the server's own PID (taskset execs it).
 pin() {
-  PIN=()
-  if [[ $NICE != 0 ]]; then PIN=(nice -n "$NICE"); fi
-  if [[ -n $1 ]]; then PIN+=(taskset -c "$1"); fi
+  PINCMD=()
+  if [[ $NICE != 0 ]]; then PINCMD=(nice -n "$NICE"); fi
+  if [[ -n $1 ]]; then PINCMD+=(taskset -c "$1"); fi
 }
 # run_fg CPU OUTFILE cmd...: a client run (wrk, ttft_client). It runs as a background job that we
 # `wait` for, so that INT/TERM are handled at once and the cleanup can stop it.
@@ -105,21 +108,22 @@ run_fg() {
   local cpu=$1 outf=$2
   shift 2
   pin "$cpu"
-  "${PIN[@]}" "$@" >"$outf" 2>&1 &
+  "${PINCMD[@]}" "$@" >"$outf" 2>&1 &
   FG_PID=$!
   wait "$FG_PID" || true
   FG_PID=""
 }
 if [[ -n $CPU_SERVER ]]; then
   PIN_DESC="server under test on CPU $CPU_SERVER, wrk/ttft_client on CPU $CPU_LOAD, mock on CPU $CPU_MOCK"
-  ((NCPU == 2)) && PIN_DESC+=" (CPU $CPU_SERVER for direct)"
+  [[ $PIN == isolate ]] && ((NCPU == 2)) && PIN_DESC+=" (CPU $CPU_SERVER for direct)"
 else
   PIN_DESC="none"
 fi
 [[ $NICE != 0 ]] && PIN_DESC+=", nice $NICE"
-# With 2 CPUs the mock is the server under test for "direct" and load-side for the proxies.
+# PIN=isolate with 2 CPUs: the mock is the server under test for "direct" and load-side for
+# the proxies, so it moves between the CPUs.
 place_mock() {
-  [[ -z $CPU_MOCK || $NCPU != 2 ]] && return 0
+  [[ $PIN != isolate || -z $CPU_MOCK || $NCPU != 2 ]] && return 0
   local cpu=$CPU_MOCK
   [[ $1 == direct ]] && cpu=$CPU_SERVER
   taskset -apc "$cpu" "$MOCK_PID" >/dev/null
@@ -219,7 +223,7 @@ RESULTS="$WORK/results.tsv"
 record() { printf '%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" >>"$RESULTS"; } # round metric target value
 
 pin "$CPU_MOCK"
-"${PIN[@]}" "$WORK/mock_upstream" --port 0 --chunks "$CHUNKS" --chunk-delay-us "$CHUNK_DELAY_US" \
+"${PINCMD[@]}" "$WORK/mock_upstream" --port 0 --chunks "$CHUNKS" --chunk-delay-us "$CHUNK_DELAY_US" \
   >"$WORK/mock.log" 2>&1 &
 MOCK_PID=$!
 PIDS+=("$MOCK_PID")
@@ -249,7 +253,7 @@ for t in $TARGETS; do
       sed -e "s#@PREFIX@#$pre#g" -e "s#@LISTEN_PORT@#$port#g" -e "s#@UPSTREAM_PORT@#$MOCK_PORT#g" \
           -e "s#@USER_DIRECTIVE@#$user_directive#g" "$BENCH/nginx.conf.template" >"$pre/nginx.conf"
       pin "$CPU_SERVER"
-      "${PIN[@]}" "$NGINX" -e "$pre/error.log" -c "$pre/nginx.conf" -p "$pre" >"$WORK/nginx.log" 2>&1 &
+      "${PINCMD[@]}" "$NGINX" -e "$pre/error.log" -c "$pre/nginx.conf" -p "$pre" >"$WORK/nginx.log" 2>&1 &
       pid=$!
       PIDS+=("$pid")
       if ! wait_ready nginx "$pid" "$port" "$pre/error.log"; then
@@ -273,7 +277,7 @@ models:
   - {name: bench-model, provider: up, upstream_model: gpt-4o-mini}
 EOF
       pin "$CPU_SERVER"
-      "${PIN[@]}" "$BATON_BIN" --config "$WORK/baton.yaml" >"$WORK/baton.log" 2>&1 &
+      "${PINCMD[@]}" "$BATON_BIN" --config "$WORK/baton.yaml" >"$WORK/baton.log" 2>&1 &
       pid=$!
       PIDS+=("$pid")
       if ! wait_ready baton "$pid" "$port" "$WORK/baton.log"; then
@@ -317,12 +321,14 @@ WRK_ERRORS=0
 run_wrk() { # round scenario target conns duration [chat.lua args...]
   local round=$1 scen=$2 t=$3 conns=$4 dur=$5
   shift 5
-  local pids=${SRV_PIDS[$t]} c0 c1 out line kv
+  local pids=${SRV_PIDS[$t]} c0 c1 m0 m1 out line kv
   place_mock "$t"
+  m0=$(cpu_ticks "$MOCK_PID")
   c0=$(cpu_ticks $pids)
   run_fg "$CPU_LOAD" "$WORK/client.out" wrk -t1 -c"$conns" -d"${dur}s" --timeout 10s -s "$BENCH/chat.lua" "${URL[$t]}" -- "$@"
   out=$(<"$WORK/client.out")
   c1=$(cpu_ticks $pids)
+  m1=$(cpu_ticks "$MOCK_PID")
   line=$(grep '^BENCH_RESULT' <<<"$out" || true)
   if [[ -z $line ]]; then
     log "wrk failed for $t/$scen:"; printf '%s\n' "$out" >&2
@@ -339,10 +345,19 @@ run_wrk() { # round scenario target conns duration [chat.lua args...]
   record "$round" "${scen}_p50" "$t" "${R[p50_us]}"
   record "$round" "${scen}_p99" "$t" "${R[p99_us]}"
   record "$round" "${scen}_cpu" "$t" "$cpu_us"
+  # share of one CPU used by the server (and by the mock behind a proxy) during the run: a proxy
+  # well below 100% means the load side, not the proxy, limited req/s
+  local busy mbusy
+  busy=$(awk -v d=$((c1 - c0)) -v hz="$CLK_TCK" -v us="${R[duration_us]}" 'BEGIN { printf "%.0f", us ? d / hz * 1e8 / us : 0 }')
+  mbusy=$(awk -v d=$((m1 - m0)) -v hz="$CLK_TCK" -v us="${R[duration_us]}" 'BEGIN { printf "%.0f", us ? d / hz * 1e8 / us : 0 }')
+  record "$round" "${scen}_busy" "$t" "$busy"
+  [[ $t != direct ]] && record "$round" "${scen}_mock_busy" "$t" "$mbusy"
   record "$round" errors "$t" "$errs"
-  printf 'bench: [round %d/%d] %-6s %-7s %8.0f req/s  p50 %7.3f ms  p99 %7.3f ms  cpu %6.1f us/req  errors %d\n' \
+  local mock_note=""
+  [[ $t != direct ]] && mock_note=", mock $mbusy%"
+  printf 'bench: [round %d/%d] %-6s %-7s %8.0f req/s  p50 %7.3f ms  p99 %7.3f ms  cpu %6.1f us/req (busy %s%%%s)  errors %d\n' \
     "$round" "$ROUNDS" "$scen" "$t" "${R[rps]}" "$(awk -v v="${R[p50_us]}" 'BEGIN{print v/1000}')" \
-    "$(awk -v v="${R[p99_us]}" 'BEGIN{print v/1000}')" "$cpu_us" "$errs" >&2
+    "$(awk -v v="${R[p99_us]}" 'BEGIN{print v/1000}')" "$cpu_us" "$busy" "$mock_note" "$errs" >&2
 }
 
 run_ttft() { # round target
@@ -392,19 +407,36 @@ declare -A PEAK_KB
 for t in "${ACTIVE[@]}"; do PEAK_KB[$t]=$(mem_kb VmHWM ${SRV_PIDS[$t]}); done
 
 # ------------------------------------------------------------------ table ----
+# Cells are medians over rounds.  "added vs direct" is computed per round (target - direct in the
+# same round) before taking the median, and baton/nginx is the median of the per-round ratios:
+# pairing runs from the same round cancels most of the drift of a shared machine's load.
 declare -A MED
 while IFS=$'\t' read -r key val; do MED[$key]=$val; done < <(
   awk -F'\t' '
+    function median(arr, m,    i, j, x) {
+      for (i = 2; i <= m; i++) { x = arr[i]; for (j = i - 1; j >= 1 && arr[j] > x; j--) arr[j + 1] = arr[j]; arr[j + 1] = x }
+      return (m % 2) ? arr[(m + 1) / 2] : (arr[m / 2] + arr[m / 2 + 1]) / 2
+    }
     $2 == "errors" { err[$3] += $4; next }
-    { k = $2 SUBSEP $3; n[k]++; v[k, n[k]] = $4 + 0 }
+    { v[$2, $3, $1] = $4 + 0; metric[$2] = 1; target[$3] = 1; if ($1 > rounds) rounds = $1 }
     END {
-      for (k in n) {
-        m = n[k]
-        for (i = 1; i <= m; i++) a[i] = v[k, i]
-        for (i = 2; i <= m; i++) { x = a[i]; for (j = i - 1; j >= 1 && a[j] > x; j--) a[j + 1] = a[j]; a[j + 1] = x }
-        med = (m % 2) ? a[(m + 1) / 2] : (a[m / 2] + a[m / 2 + 1]) / 2
-        split(k, p, SUBSEP)
-        printf "%s/%s\t%.6f\n", p[1], p[2], med
+      added["c1_p50"] = added["c1_p99"] = added["ttft_p50"] = added["ttft_p99"] = 1
+      for (mt in metric) {
+        for (t in target) {
+          n = 0; na = 0
+          for (r = 1; r <= rounds; r++) {
+            if (!((mt, t, r) in v)) continue
+            a[++n] = v[mt, t, r]
+            if ((mt in added) && t != "direct" && ((mt, "direct", r) in v)) d[++na] = v[mt, t, r] - v[mt, "direct", r]
+          }
+          if (n) printf "%s/%s\t%.6f\n", mt, t, median(a, n)
+          if (na) printf "%s_added/%s\t%.6f\n", mt, t, median(d, na)
+        }
+        n = 0
+        for (r = 1; r <= rounds; r++)
+          if (((mt, "baton", r) in v) && ((mt, "nginx", r) in v) && v[mt, "nginx", r] != 0)
+            a[++n] = v[mt, "baton", r] / v[mt, "nginx", r]
+        if (n) printf "%s/ratio\t%.6f\n", mt, median(a, n)
       }
       for (t in err) printf "errors/%s\t%d\n", t, err[t]
     }' "$RESULTS")
@@ -412,11 +444,6 @@ for t in "${ACTIVE[@]}"; do
   MED[idle_mb/$t]=$(awk -v k="${IDLE_KB[$t]}" 'BEGIN { printf "%.6f", k / 1024 }')
   MED[peak_mb/$t]=$(awk -v k="${PEAK_KB[$t]}" 'BEGIN { printf "%.6f", k / 1024 }')
   MED[errors/$t]=${MED[errors/$t]:-0}
-  for m in c1_p50 c1_p99 ttft_p50 ttft_p99; do
-    if [[ -n ${MED[$m/$t]:-} && -n ${MED[$m/direct]:-} && $t != direct ]]; then
-      MED[${m}_added/$t]=$(awk -v a="${MED[$m/$t]}" -v b="${MED[$m/direct]}" 'BEGIN { printf "%.6f", a - b }')
-    fi
-  done
 done
 
 fmt() { # value scale decimals
@@ -430,7 +457,9 @@ row() { # label metric scale decimals
     elif [[ $t == direct && $m == *_added ]]; then cells+=("-")
     else cells+=("n/a"); fi
   done
-  if [[ -n ${MED[$m/nginx]:-} && -n ${MED[$m/baton]:-} ]]; then
+  if [[ -n ${MED[$m/ratio]:-} ]]; then
+    ratio=$(fmt "${MED[$m/ratio]}" 1 2)
+  elif [[ -n ${MED[$m/nginx]:-} && -n ${MED[$m/baton]:-} ]]; then
     ratio=$(awk -v a="${MED[$m/baton]}" -v b="${MED[$m/nginx]}" 'BEGIN { if (b == 0) print "n/a"; else printf "%.2f", a / b }')
   fi
   printf '| %s | %s | %s | %s | %s |\n' "$label" "${cells[0]}" "${cells[1]}" "${cells[2]}" "$ratio"
@@ -475,7 +504,7 @@ TABLE="$WORK/table.md"
   row "idle RSS after start (MB)" idle_mb 1 1
   row "errors (non-2xx, socket, stream; all runs)" errors 1 0
   echo
-  echo "_req/s: higher is better; every other row: lower is better (baton/nginx < 1.00 means Baton wins, except req/s)._"
+  echo "_req/s: higher is better; every other row: lower is better. Cells are medians over rounds; \"added\" rows and baton/nginx are computed per round (same-round pairs), then the median is taken._"
   echo "_server CPU = utime+stime of the server process(es) during the run / requests (for direct: the mock; nginx: master+worker; RSS likewise summed)._"
   for s in "${SKIPPED[@]}"; do echo "_skipped: ${s}_"; done
   echo "_measured in ${BENCH_SECS} s (${TOTAL_SECS} s including builds and start-up)._"

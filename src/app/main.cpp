@@ -7,6 +7,8 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
 #include <cstdio>
 #include <cstring>
 #include <iostream>
@@ -33,6 +35,8 @@ const char* kHelp = R"(baton - a fast LLM routing gateway
 usage:
   baton --config FILE        run the gateway with FILE (YAML)
   baton --check FILE         validate FILE, print every problem, exit 0 (valid) or 1
+  baton --probe URL          GET URL (http://host:port/path); exit 0 on 2xx, 1 otherwise
+                             (container health checks without curl)
   baton --version            print the version
   baton --help               this text
 
@@ -237,6 +241,43 @@ int run(const std::string& path, const std::string& listen_override) {
 
 }  // namespace
 
+// --probe: a tiny blocking HTTP GET for container health checks (no curl in the image).
+int probe(const std::string& url) {
+    std::string rest = url;
+    if (rest.rfind("http://", 0) != 0) {
+        std::fprintf(stderr, "baton: --probe needs an http:// URL, got \"%s\"\n", url.c_str());
+        return kExitUsage;
+    }
+    rest = rest.substr(7);
+    auto slash = rest.find('/');
+    std::string hostport = rest.substr(0, slash);
+    std::string target = slash == std::string::npos ? "/" : rest.substr(slash);
+    auto colon = hostport.rfind(':');
+    std::string host = colon == std::string::npos ? hostport : hostport.substr(0, colon);
+    std::string port = colon == std::string::npos ? "80" : hostport.substr(colon + 1);
+    try {
+        asio::io_context ioc;
+        asio::ip::tcp::resolver resolver(ioc);
+        beast::tcp_stream stream(ioc);
+        stream.expires_after(std::chrono::seconds(5));
+        stream.connect(resolver.resolve(host, port));
+        http::request<http::empty_body> req(http::verb::get, target, 11);
+        req.set(http::field::host, hostport);
+        req.set(http::field::user_agent, "baton-probe");
+        http::write(stream, req);
+        beast::flat_buffer buf;
+        http::response<http::string_body> res;
+        http::read(stream, buf, res);
+        std::printf("%u %s\n", res.result_int(), res.body().c_str());
+        return res.result_int() >= 200 && res.result_int() < 300 ? kExitOk : 1;
+    } catch (const std::exception& e) {
+        std::string what = e.what();
+        if (auto p = what.find(" ["); p != std::string::npos) what.resize(p);
+        std::fprintf(stderr, "baton: probe %s failed: %s\n", url.c_str(), what.c_str());
+        return 1;
+    }
+}
+
 int main(int argc, char** argv) {
     std::string config_path, check_path, listen_override;
     if (const char* l = std::getenv("BATON_LISTEN"); l && *l) listen_override = l;
@@ -257,6 +298,8 @@ int main(int argc, char** argv) {
             return kExitOk;
         } else if (a == "--config" || a == "-c") {
             config_path = need("a file");
+        } else if (a == "--probe") {
+            return probe(need("a URL"));
         } else if (a == "--check") {
             check_path = need("a file");
         } else if (a == "--listen") {
