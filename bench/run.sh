@@ -162,7 +162,13 @@ if want_target baton; then
     fi
   fi
   if [[ -z $BATON_SKIP ]]; then
-    log "Baton binary: $BATON_BIN (built $(date -r "$BATON_BIN" '+%Y-%m-%d %H:%M:%S'))"
+    # recorded now: the binary may be rebuilt while the benchmark runs
+    BATON_VERSION=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo "unknown rev")
+    git -C "$ROOT" diff --quiet HEAD -- src include CMakeLists.txt 2>/dev/null || BATON_VERSION+="+uncommitted"
+    BATON_VERSION+=" (binary built $(date -r "$BATON_BIN" '+%Y-%m-%d %H:%M'))"
+    log "Baton binary: $BATON_BIN, $BATON_VERSION"
+    cp "$BATON_BIN" "$WORK/baton" # run a private copy: a rebuild during the run can't disturb it
+    BATON_BIN_RUN="$WORK/baton"
   fi
 fi
 
@@ -277,7 +283,7 @@ models:
   - {name: bench-model, provider: up, upstream_model: gpt-4o-mini}
 EOF
       pin "$CPU_SERVER"
-      "${PINCMD[@]}" "$BATON_BIN" --config "$WORK/baton.yaml" >"$WORK/baton.log" 2>&1 &
+      "${PINCMD[@]}" "$BATON_BIN_RUN" --config "$WORK/baton.yaml" >"$WORK/baton.log" 2>&1 &
       pid=$!
       PIDS+=("$pid")
       if ! wait_ready baton "$pid" "$port" "$WORK/baton.log"; then
@@ -468,11 +474,7 @@ row() { # label metric scale decimals
 TOTAL_SECS=$(($(date +%s) - START_TS))
 VERSIONS="kernel $(uname -r)"
 [[ -n ${URL[nginx]:-} ]] && VERSIONS+=", $("$NGINX" -v 2>&1 | sed 's#^nginx version: ##')"
-if [[ -n ${URL[baton]:-} ]]; then
-  rev=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
-  git -C "$ROOT" diff --quiet HEAD -- src include CMakeLists.txt 2>/dev/null || rev+="+uncommitted"
-  VERSIONS+=", baton $rev (binary built $(date -r "$BATON_BIN" '+%Y-%m-%d %H:%M'))"
-fi
+[[ -n ${URL[baton]:-} ]] && VERSIONS+=", baton $BATON_VERSION"
 CPU_MODEL=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
 TABLE="$WORK/table.md"
 {

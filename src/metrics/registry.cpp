@@ -253,6 +253,24 @@ Counter& Registry::counter(std::string_view name, std::string_view help, const L
     return *c.counter;
 }
 
+Counter& Registry::scaled_counter(std::string_view name, std::string_view help,
+                                  const Labels& labels, double unit) {
+    validate_labels(name, labels, false);
+    std::lock_guard lock(mu_);
+    Family& f = family(name, help, Type::counter);
+    if (Child* c = find(f, labels)) {
+        if (c->counter->unit() != unit) {
+            throw std::logic_error("counter " + std::string(name) +
+                                   " already registered with a different unit");
+        }
+        return *c->counter;
+    }
+    Child& c = f.children.emplace_back();
+    c.labels = labels;
+    c.counter = std::make_unique<Counter>(unit);
+    return *c.counter;
+}
+
 Gauge& Registry::gauge(std::string_view name, std::string_view help, const Labels& labels) {
     validate_labels(name, labels, false);
     std::lock_guard lock(mu_);
@@ -303,7 +321,12 @@ std::string Registry::render() const {
                     out += name;
                     append_sample_labels(out, c.labels);
                     out += ' ';
-                    out += std::to_string(c.counter->value());
+                    if (c.counter->unit() == 1.0) {
+                        out += std::to_string(c.counter->value());
+                    } else {
+                        append_double(out, static_cast<double>(c.counter->value()) *
+                                               c.counter->unit());
+                    }
                     out += '\n';
                     break;
                 case Type::gauge:

@@ -75,8 +75,12 @@ CompiledPolicy compile(const config::Config& config) {
         p.rule_regex_[i] = std::move(re);
     }
 
-    for (size_t i = 0; i < config.routes.size(); ++i) p.route_index_.emplace(config.routes[i].name, i);
-    for (size_t i = 0; i < config.models.size(); ++i) p.model_index_.emplace(config.models[i].name, i);
+    for (size_t i = 0; i < config.routes.size(); ++i) {
+        p.route_index_.emplace(config.routes[i].name, i);
+    }
+    for (size_t i = 0; i < config.models.size(); ++i) {
+        p.model_index_.emplace(config.models[i].name, i);
+    }
 
     for (const auto& m : config.models) {
         for (const auto& t : m.tags) {

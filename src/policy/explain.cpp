@@ -12,7 +12,11 @@ namespace {
 
 using nlohmann::json;
 
-double round_to(double v, double unit) { return std::round(v / unit) * unit; }
+// Rounds to `digits` decimals (dividing by a power of ten prints cleanly, multiplying doesn't).
+double round_to(double v, int digits) {
+    double scale = std::pow(10.0, digits);
+    return std::round(v * scale) / scale;
+}
 
 json features_json(const Features& f) {
     json j;
@@ -28,27 +32,27 @@ json features_json(const Features& f) {
     j["response_format"] = f.json_schema ? "json_schema" : f.json_object ? "json_object" : "text";
     j["stream"] = f.stream;
     j["messages"] = f.message_count;
-    j["complexity"] = round_to(f.complexity, 0.001);
+    j["complexity"] = round_to(f.complexity, 3);
     const ComplexityTerms& t = f.complexity_terms;
-    j["complexity_terms"] = {{"length", round_to(t.length, 0.001)},
-                             {"code", round_to(t.code, 0.001)},
-                             {"math", round_to(t.math, 0.001)},
-                             {"steps", round_to(t.steps, 0.001)},
-                             {"reasoning", round_to(t.reasoning, 0.001)},
-                             {"questions", round_to(t.questions, 0.001)},
-                             {"constraints", round_to(t.constraints, 0.001)}};
+    j["complexity_terms"] = {{"length", round_to(t.length, 3)},
+                             {"code", round_to(t.code, 3)},
+                             {"math", round_to(t.math, 3)},
+                             {"steps", round_to(t.steps, 3)},
+                             {"reasoning", round_to(t.reasoning, 3)},
+                             {"questions", round_to(t.questions, 3)},
+                             {"constraints", round_to(t.constraints, 3)}};
     return j;
 }
 
 json score_json(const Score& s) {
-    return {{"total", round_to(s.total, 1e-4)},
-            {"cost_term", round_to(s.cost_term, 1e-4)},
-            {"latency_term", round_to(s.latency_term, 1e-4)},
-            {"quality_term", round_to(s.quality_term, 1e-4)},
+    return {{"total", round_to(s.total, 4)},
+            {"cost_term", round_to(s.cost_term, 4)},
+            {"latency_term", round_to(s.latency_term, 4)},
+            {"quality_term", round_to(s.quality_term, 4)},
             {"cost_usd", s.cost_usd},
-            {"latency_ms", round_to(s.latency_ms, 0.1)},
-            {"ttft_ms", round_to(s.ttft_ms, 0.1)},
-            {"tokens_per_s", round_to(s.tokens_per_s, 0.01)},
+            {"latency_ms", round_to(s.latency_ms, 1)},
+            {"ttft_ms", round_to(s.ttft_ms, 1)},
+            {"tokens_per_s", round_to(s.tokens_per_s, 2)},
             {"latency_samples", s.latency_samples},
             {"latency_source", s.live_latency        ? "live"
                                : s.latency_samples > 0 ? "blend"
@@ -204,9 +208,9 @@ nlohmann::json explain(const Plan& p, const Features& features, const config::Co
     j["direct"] = p.direct;
     j["features"] = features_json(features);
     j["tier"] = std::string(to_string(p.tier));
-    j["objective"] = {{"cost", round_to(p.objective.cost, 1e-4)},
-                      {"latency", round_to(p.objective.latency, 1e-4)},
-                      {"quality", round_to(p.objective.quality, 1e-4)},
+    j["objective"] = {{"cost", round_to(p.objective.cost, 4)},
+                      {"latency", round_to(p.objective.latency, 4)},
+                      {"quality", round_to(p.objective.quality, 4)},
                       {"source", p.objective_source}};
     if (p.rule_index) {
         j["rule"] = {{"index", *p.rule_index}, {"line", p.rule_line}, {"applied", p.rule_applied}};

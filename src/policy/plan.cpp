@@ -628,7 +628,9 @@ void Planner::run() {
     // 4. Tier, experiment, objective.
     out.tier = tier_for(f.complexity, r.complexity);
     out.expected_output_tokens = expected_output_for(out.tier);
-    if (f.max_tokens) out.expected_output_tokens = std::min(out.expected_output_tokens, *f.max_tokens);
+    if (f.max_tokens) {
+        out.expected_output_tokens = std::min(out.expected_output_tokens, *f.max_tokens);
+    }
     choose_variant(r);
     choose_objective(r);
 

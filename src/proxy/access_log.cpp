@@ -101,6 +101,9 @@ std::string access_log_line(const RequestContext& ctx, Clock::time_point end) {
         field(s, "upstream_model", ctx.model->upstream_model);
     }
     if (ctx.provider) field(s, "provider", ctx.provider->name);
+    if (!ctx.route.empty()) field(s, "route", ctx.route);
+    if (!ctx.variant.empty()) field(s, "variant", ctx.variant);
+    if (!ctx.decisive.empty()) field(s, "decided_by", ctx.decisive);
     s.append(",\"stream\":").append(ctx.stream ? "true" : "false");
     field_int(s, "bytes_in", ctx.req.bytes_in);
     field_int(s, "bytes_out", ctx.out.bytes_out());
@@ -116,6 +119,11 @@ std::string access_log_line(const RequestContext& ctx, Clock::time_point end) {
     if (ctx.have_usage) {
         field_int(s, "prompt_tokens", ctx.prompt_tokens);
         field_int(s, "completion_tokens", ctx.completion_tokens);
+    }
+    if (ctx.cost_usd >= 0) {
+        char buf[64];
+        std::snprintf(buf, sizeof buf, ",\"cost_usd\":%.9g", ctx.cost_usd);
+        s.append(buf);
     }
     if (!ctx.error_code.empty()) field(s, "error", ctx.error_code);
     if (ctx.stream_cut) s.append(",\"stream_cut\":true");

@@ -3,6 +3,7 @@
 #include <string>
 
 #include "baton/openai/chat_request.hpp"
+#include "baton/policy/engine.hpp"
 #include "baton/proxy/runtime.hpp"
 #include "baton/server/handler.hpp"
 
@@ -23,6 +24,13 @@ struct RequestContext {
     const config::Model* model = nullptr;
     size_t model_index = 0;
     const config::Provider* provider = nullptr;
+
+    std::string route;            // route (or model) the plan used
+    std::string variant;          // experiment variant, if any
+    std::string decisive;         // what decided the choice: cost | latency | quality | ...
+    std::string decision_headers; // "x-baton-route: ...\r\n..." for the response head
+    bool inject_usage = false;    // Baton asked the upstream for stream usage itself
+    double cost_usd = -1;         // < 0: unknown
 
     unsigned status = 0;
     bool stream = false;

@@ -12,7 +12,10 @@
 #include "baton/openai/sse.hpp"
 #include "baton/providers/mock.hpp"
 #include "baton/upstream/response_reader.hpp"
+#include "baton/policy/engine.hpp"
 #include "context.hpp"
+#include "usage_filter.hpp"
+#include <nlohmann/json.hpp>
 
 namespace baton::proxy {
 
@@ -107,6 +110,32 @@ Duration min_left(Duration a, Clock::time_point deadline) {
     auto left = deadline - Clock::now();
     if (left < Duration(1'000'000)) left = Duration(1'000'000);  // at least 1 ms
     return std::min(a, left);
+}
+
+// The policy engine's view of the request headers.
+class BeastHeaders final : public policy::HeaderLookup {
+public:
+    explicit BeastHeaders(const http::request<http::string_body>& m) : m_(m) {}
+    std::optional<std::string_view> get(std::string_view lower_name) const override {
+        auto it = m_.find(lower_name);
+        if (it == m_.end()) return std::nullopt;
+        return it->value();
+    }
+
+private:
+    const http::request<http::string_body>& m_;
+};
+
+int64_t today_days() {
+    return std::chrono::duration_cast<std::chrono::days>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+double request_cost(const config::Model& m, uint64_t prompt, uint64_t completion) {
+    return (static_cast<double>(prompt) * m.price.input +
+            static_cast<double>(completion) * m.price.output) /
+           1e6;
 }
 
 }  // namespace
@@ -211,6 +240,15 @@ awaitable<void> Pipeline::handle(server::Request& req, server::Downstream& out) 
         } else {
             co_await chat(ctx);
         }
+    } else if (ctx.path == "/v1/route/explain") {
+        ctx.api = true;
+        if (req.msg.method() != http::verb::post) {
+            co_await send_error(ctx, make_error(Errc::method_not_allowed,
+                                                "method " + std::string(ctx.method) +
+                                                    " not allowed on /v1/route/explain; use POST"));
+        } else {
+            co_await explain(ctx);
+        }
     } else {
         co_await admin(ctx);
     }
@@ -272,24 +310,30 @@ awaitable<void> Pipeline::chat(RequestContext& ctx) {
     ctx.model_asked = ctx.chat.model;
     ctx.stream = ctx.chat.stream;
     const auto& cfg = *ctx.rt->config;
-    const config::Model* m = nullptr;
-    for (size_t i = 0; i < cfg.models.size(); ++i) {
-        if (cfg.models[i].name == ctx.chat.model) {
-            m = &cfg.models[i];
-            ctx.model_index = i;
-            break;
-        }
-    }
-    if (!m) {
-        co_await send_error(
-            ctx, make_error(Errc::model_not_found,
-                            "The model `" + std::string(ctx.chat.model) +
-                                "` does not exist. Available models: " + ctx.rt->known_models_list,
-                            "model"));
+    auto plan = make_plan(ctx);
+    if (!plan.ok()) {
+        co_await send_error(ctx, *plan.error);
         co_return;
+    }
+    const auto& chosen = *plan.chosen();
+    ctx.model_index = chosen.model_index;
+    const config::Model* m = &cfg.models[chosen.model_index];
+    ctx.route = plan.route;
+    ctx.variant = plan.variant;
+    ctx.decisive = plan.decisive;
+    for (const auto& [k, v] : policy::decision_headers(plan, cfg)) {
+        ctx.decision_headers.append(k).append(": ").append(v).append("\r\n");
+    }
+    for (const auto& d : plan.deprecations) {
+        const auto& dm = cfg.models[d.model_index];
+        log::warn_once("deprecated:" + dm.name,
+                       "model \"" + dm.name + "\" is deprecated since " + d.after +
+                           (d.replacement ? "; requests go to \"" + cfg.models[*d.replacement].name + "\""
+                                          : std::string("")));
     }
     ctx.model = m;
     ctx.provider = &cfg.providers[m->provider_index];
+    decision_counter(ctx).inc();
     if (ctx.provider->api_key_missing) {
         co_await send_error(
             ctx, make_error(Errc::provider_credentials_missing,
@@ -312,20 +356,35 @@ awaitable<void> Pipeline::forward(RequestContext& ctx) {
     const auto& to = prov.timeouts;
     auto deadline = Clock::now() + to.total;
 
-    // The forwarded body is the client's bytes with only the model value replaced.
+    // The forwarded body is the client's bytes with only the model value replaced (and, for a
+    // stream whose client did not ask for usage, stream_options.include_usage added before the
+    // closing brace so that tokens and cost can be accounted; that chunk is stripped again).
     std::string_view body = ctx.req.msg.body();
     auto mv = ctx.chat.model_value;
     std::string_view pre = body.substr(0, mv.begin);
     std::string_view post = body.substr(mv.end);
+    std::string_view tail;
+    static constexpr std::string_view kInject = ",\"stream_options\":{\"include_usage\":true}";
+    std::string_view inject;
+    if (ctx.chat.stream && !ctx.chat.has_stream_options) {
+        auto close = post.find_last_of('}');
+        if (close != std::string_view::npos) {
+            ctx.inject_usage = true;
+            tail = post.substr(close);
+            post = post.substr(0, close);
+            inject = kInject;
+        }
+    }
     const std::string& model_json = ctx.rt->upstream_model_json[ctx.model_index];
-    size_t clen = pre.size() + model_json.size() + post.size();
+    size_t clen = pre.size() + model_json.size() + post.size() + inject.size() + tail.size();
     std::string head;
     head.reserve(pr.chat_head_prefix.size() + 96);
     head.append(pr.chat_head_prefix);
     head.append("Content-Length: ").append(std::to_string(clen)).append("\r\n");
     head.append("x-request-id: ").append(ctx.request_id).append("\r\n\r\n");
-    std::array<asio::const_buffer, 4> bufs{asio::buffer(head), asio::buffer(pre),
-                                           asio::buffer(model_json), asio::buffer(post)};
+    std::array<asio::const_buffer, 6> bufs{asio::buffer(head),       asio::buffer(pre),
+                                           asio::buffer(model_json), asio::buffer(post),
+                                           asio::buffer(inject),     asio::buffer(tail)};
 
     upstream::Lease lease;
     std::optional<upstream::ResponseReader> reader;
@@ -382,8 +441,7 @@ awaitable<void> Pipeline::forward(RequestContext& ctx) {
         h.header(name, f.value());
     }
     h.header("x-request-id", ctx.request_id);
-    h.header("x-baton-model", ctx.model->name);
-    h.header("x-baton-provider", prov.name);
+    h.raw(ctx.decision_headers);
     if (ctx.status >= 400) ctx.error_code = "upstream_status_" + std::to_string(ctx.status);
 
     auto cl = rd.content_length();
@@ -415,6 +473,12 @@ awaitable<void> Pipeline::forward(RequestContext& ctx) {
             lease.discard();
         }
         ctx.have_usage = scan_usage(resp, ctx.prompt_tokens, ctx.completion_tokens);
+        if (ctx.have_usage && ctx.status == 200) {
+            ctx.cost_usd = request_cost(*ctx.model, ctx.prompt_tokens, ctx.completion_tokens);
+            char cbuf[32];
+            std::snprintf(cbuf, sizeof cbuf, "%.9f", ctx.cost_usd);
+            h.header("x-baton-cost-usd", cbuf);
+        }
         h.content_length(resp.size());
         auto hs = h.finish(ctx.out.keep_alive);
         co_await ctx.out.write_head_and_body(hs, resp);
@@ -433,6 +497,7 @@ awaitable<void> Pipeline::forward(RequestContext& ctx) {
     auto* conn = &*lease;
     ctx.out.watch_disconnect([conn] { conn->close(); });
     std::unique_ptr<char[]> piece(new char[kRelayPiece]);
+    UsageFilter usage(ctx.inject_usage);
     bool clean_end = false;
     for (;;) {
         auto [ec, n] = co_await rd.read_body(piece.get(), kRelayPiece, min_left(to.idle, deadline));
@@ -444,7 +509,8 @@ awaitable<void> Pipeline::forward(RequestContext& ctx) {
             spdlog::warn("request {}: stream from provider \"{}\" cut after {} bytes: {}",
                          ctx.request_id, prov.name, ctx.out.bytes_out(), ec.message());
             if (sse) {
-                auto ev = openai::error_sse_event(make_error(
+                std::string ev(usage.flush());
+                ev += openai::error_sse_event(make_error(
                     ec == beast::error::timeout ? Errc::upstream_timeout : Errc::upstream_protocol,
                     "upstream stream from provider \"" + prov.name + "\" " +
                         (ec == beast::error::timeout ? "stalled past the idle timeout"
@@ -460,19 +526,19 @@ awaitable<void> Pipeline::forward(RequestContext& ctx) {
         if (n == 0) {
             ctx.upstream_end = Clock::now();
             clean_end = true;
+            if (sse) co_await ctx.out.write_chunk(usage.flush());
             break;
         }
         if (ctx.first_byte == Clock::time_point{}) ctx.first_byte = Clock::now();
         std::string_view data(piece.get(), n);
-        if (data.find("_tokens\"") != std::string_view::npos) {
-            uint64_t p = 0, c = 0;
-            if (scan_usage(data, p, c)) {
-                ctx.have_usage = true;
-                ctx.prompt_tokens = p;
-                ctx.completion_tokens = c;
-            }
-        }
+        if (sse) data = usage.feed(data);
         if (!co_await ctx.out.write_chunk(data)) break;
+    }
+    if (usage.have_usage()) {
+        ctx.have_usage = true;
+        ctx.prompt_tokens = usage.prompt_tokens();
+        ctx.completion_tokens = usage.completion_tokens();
+        ctx.cost_usd = request_cost(*ctx.model, ctx.prompt_tokens, ctx.completion_tokens);
     }
     ctx.out.unwatch();
     if (ctx.out.client_gone()) {
@@ -507,8 +573,7 @@ awaitable<void> Pipeline::mock(RequestContext& ctx) {
         ctx.upstream_end = Clock::now();
         ctx.status = static_cast<unsigned>(plan.status);
         ctx.error_code = "upstream_status_" + std::to_string(plan.status);
-        std::string extra = "x-request-id: " + ctx.request_id + "\r\nx-baton-model: " +
-                            ctx.model->name + "\r\nx-baton-provider: " + ctx.provider->name + "\r\n";
+        std::string extra = "x-request-id: " + ctx.request_id + "\r\n" + ctx.decision_headers;
         co_await ctx.out.send(ctx.status, "application/json", extra,
                               providers::mock_error_body(plan.status));
         co_return;
@@ -522,11 +587,14 @@ awaitable<void> Pipeline::mock(RequestContext& ctx) {
     ctx.have_usage = true;
     ctx.prompt_tokens = plan.prompt_tokens;
     ctx.completion_tokens = plan.completion_tokens;
+    ctx.cost_usd = request_cost(*ctx.model, ctx.prompt_tokens, ctx.completion_tokens);
     server::ResponseHead h(200);
     h.header("x-request-id", ctx.request_id);
-    h.header("x-baton-model", ctx.model->name);
-    h.header("x-baton-provider", ctx.provider->name);
+    h.raw(ctx.decision_headers);
     if (!ctx.chat.stream) {
+        char cbuf[32];
+        std::snprintf(cbuf, sizeof cbuf, "%.9f", ctx.cost_usd);
+        h.header("x-baton-cost-usd", cbuf);
         auto body = providers::mock_completion(plan, model_name, id, created);
         ctx.upstream_end = Clock::now();
         h.header("Content-Type", "application/json").content_length(body.size());
@@ -582,6 +650,10 @@ void Pipeline::finish(RequestContext& ctx) {
                 mm.prompt_tokens->inc(ctx.prompt_tokens);
                 mm.completion_tokens->inc(ctx.completion_tokens);
             }
+            if (ctx.cost_usd > 0 && ctx.status == 200) {
+                ctx.rt->cost_counter(ctx.route, ctx.model_index)->add(ctx.cost_usd);
+            }
+            record_latency(ctx);
             if (ctx.upstream_start != Clock::time_point{}) {
                 auto uend = ctx.upstream_end != Clock::time_point{} ? ctx.upstream_end : end;
                 auto up = uend - ctx.upstream_start;
@@ -597,6 +669,88 @@ void Pipeline::finish(RequestContext& ctx) {
     if (log::access_enabled() && (ctx.api || ctx.status >= 400)) {
         log::access(access_log_line(ctx, end));
     }
+}
+
+}  // namespace baton::proxy
+
+namespace baton::proxy {
+
+policy::Plan Pipeline::make_plan(RequestContext& ctx) {
+    const auto& rt = *ctx.rt;
+    auto body = std::string_view(ctx.req.msg.body());
+    auto features = policy::extract_features(ctx.chat, body);
+    BeastHeaders headers(ctx.req.msg);
+    policy::PlanInput in(*rt.config, rt.policy, ctx.chat.model, features);
+    in.headers = &headers;
+    in.request = &ctx.chat;
+    in.body = body;
+    in.sticky.user = ctx.chat.user;
+    in.today_days = today_days();
+    in.stats = rt.stats.get();
+    return policy::plan(in);
+}
+
+metrics::Counter& Pipeline::decision_counter(const RequestContext& ctx) {
+    std::string key;
+    key.reserve(ctx.route.size() + ctx.model->name.size() + ctx.decisive.size() + ctx.variant.size() + 3);
+    key.append(ctx.route).push_back('\x1f');
+    key.append(ctx.model->name).push_back('\x1f');
+    key.append(ctx.decisive).push_back('\x1f');
+    key.append(ctx.variant);
+    auto it = decision_counters_.find(key);
+    if (it != decision_counters_.end()) return *it->second;
+    auto& c = metrics::global().counter(
+        "baton_routing_decisions_total",
+        "Routing decisions by route, chosen model, deciding factor and experiment variant.",
+        {{"route", ctx.route},
+         {"model", ctx.model->name},
+         {"reason", ctx.decisive},
+         {"variant", ctx.variant}});
+    decision_counters_.emplace(std::move(key), &c);
+    return c;
+}
+
+void Pipeline::record_latency(const RequestContext& ctx) {
+    if (ctx.status != 200 || ctx.upstream_start == Clock::time_point{} ||
+        ctx.upstream_end == Clock::time_point{}) {
+        return;
+    }
+    auto ms = [](Clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); };
+    double ttft_ms;
+    double tps = -1;
+    if (ctx.first_byte != Clock::time_point{}) {
+        // streams: first body byte; generation speed over the rest of the stream
+        ttft_ms = ms(ctx.first_byte - ctx.upstream_start);
+        double gen_s = std::chrono::duration<double>(ctx.upstream_end - ctx.first_byte).count();
+        if (ctx.have_usage && ctx.completion_tokens > 1 && gen_s > 0) {
+            tps = static_cast<double>(ctx.completion_tokens - 1) / gen_s;
+        }
+    } else {
+        // non-streamed: the whole answer is the first byte (an upper bound of TTFT)
+        ttft_ms = ms(ctx.upstream_end - ctx.upstream_start);
+    }
+    ctx.rt->stats->record(ctx.model_index, ttft_ms, tps);
+}
+
+awaitable<void> Pipeline::explain(RequestContext& ctx) {
+    auto body = std::string_view(ctx.req.msg.body());
+    auto scanned = openai::scan_chat_request(body);
+    if (!scanned) {
+        co_await send_error(ctx, scanned.error());
+        co_return;
+    }
+    ctx.chat = std::move(*scanned);
+    ctx.model_asked = ctx.chat.model;
+    auto plan = make_plan(ctx);
+    if (!plan.ok() && plan.error->code == Errc::model_not_found) {
+        co_await send_error(ctx, *plan.error);
+        co_return;
+    }
+    auto j = policy::explain(plan, plan.features, *ctx.rt->config);
+    ctx.status = 200;
+    ctx.route = plan.route;
+    std::string extra = "x-request-id: " + ctx.request_id + "\r\n";
+    co_await ctx.out.send(200, "application/json", extra, j.dump(2));
 }
 
 }  // namespace baton::proxy

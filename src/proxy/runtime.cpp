@@ -52,12 +52,48 @@ std::string chat_prefix(const config::Provider& p) {
 }
 }  // namespace
 
+metrics::Counter* Runtime::cost_counter(std::string_view route, size_t model_index) const {
+    auto it = cost_counters.find(std::pair<std::string, size_t>(std::string(route), model_index));
+    if (it != cost_counters.end()) return it->second;
+    // A deprecation replacement outside the route's candidates: created on first use.
+    return &metrics::global().scaled_counter(
+        "baton_cost_usd_total",
+        "Estimated spend in USD (tokens x catalogue prices), by model and route.",
+        {{"model", config->models[model_index].name}, {"route", std::string(route)}}, 1e-9);
+}
+
 std::shared_ptr<const Runtime> build_runtime(std::shared_ptr<const config::Config> cfg,
-                                             uint64_t generation) {
+                                             uint64_t generation, const Runtime* previous) {
     auto rt = std::make_shared<Runtime>();
     rt->config = cfg;
     rt->generation = generation;
+    rt->policy = policy::compile(*cfg);
+    if (!rt->policy.ok()) {
+        std::string msg;
+        for (const auto& e : rt->policy.errors()) {
+            if (!msg.empty()) msg += "\n";
+            msg += cfg->source_path + ":" + std::to_string(e.line) + ": " + e.message;
+        }
+        throw ConfigError(msg);
+    }
+    rt->stats = std::make_shared<policy::LatencyStats>(cfg->models.size());
+    if (previous && previous->stats) {
+        rt->stats->import_from(*previous->stats, *previous->config, *cfg);
+    }
     auto& reg = metrics::global();
+    const char* cost_help = "Estimated spend in USD (tokens x catalogue prices), by model and route.";
+    for (size_t i = 0; i < cfg->models.size(); ++i) {
+        rt->cost_counters[{cfg->models[i].name, i}] = &reg.scaled_counter(
+            "baton_cost_usd_total", cost_help,
+            {{"model", cfg->models[i].name}, {"route", cfg->models[i].name}}, 1e-9);
+    }
+    for (const auto& route : cfg->routes) {
+        for (size_t i : route.candidate_models) {
+            rt->cost_counters[{route.name, i}] = &reg.scaled_counter(
+                "baton_cost_usd_total", cost_help,
+                {{"model", cfg->models[i].name}, {"route", route.name}}, 1e-9);
+        }
+    }
     for (const auto& p : cfg->providers) {
         ProviderRuntime pr;
         pr.upstream_duration = &reg.histogram(

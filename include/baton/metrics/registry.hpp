@@ -21,10 +21,18 @@ using Labels = std::vector<std::pair<std::string, std::string>>;
 
 class Counter {
 public:
+    Counter() = default;
+    // A counter of fractional amounts kept as integer multiples of `unit` (e.g. 1e-9 USD):
+    // inc() takes units, rendering shows value() * unit.
+    explicit Counter(double unit) : unit_(unit) {}
     void inc(uint64_t n = 1) { v_.fetch_add(n, std::memory_order_relaxed); }
+    // Adds an amount in the rendered scale (rounded to whole units).
+    void add(double amount) { inc(static_cast<uint64_t>(amount / unit_ + 0.5)); }
     uint64_t value() const { return v_.load(std::memory_order_relaxed); }
+    double unit() const { return unit_; }
 private:
     std::atomic<uint64_t> v_{0};
+    double unit_ = 1.0;
 };
 
 class Gauge {
@@ -62,6 +70,9 @@ const std::vector<double>& overhead_buckets();
 class Registry {
 public:
     Counter& counter(std::string_view name, std::string_view help, const Labels& labels = {});
+    // A fractional counter (see Counter(double unit)); the unit must match on every call.
+    Counter& scaled_counter(std::string_view name, std::string_view help, const Labels& labels,
+                            double unit);
     Gauge& gauge(std::string_view name, std::string_view help, const Labels& labels = {});
     Histogram& histogram(std::string_view name, std::string_view help, const Labels& labels,
                          const std::vector<double>& bounds);

@@ -254,7 +254,8 @@ struct Plan {
     std::vector<Exclusion> excluded;   // in candidate order
     std::vector<DeprecationNotice> deprecations;
     std::string decisive;  // cost | latency | quality | tie | only | requested
-    std::string reason;    // for x-baton-reason, e.g. "cheapest-capable; 2 excluded: context, tag:eu"
+    // For x-baton-reason, e.g. "cheapest-capable; tier=simple; 2 excluded: context, tag:eu".
+    std::string reason;
     Features features;
 
     const Candidate* chosen() const { return ranked.empty() ? nullptr : &ranked.front(); }

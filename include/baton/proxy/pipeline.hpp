@@ -7,7 +7,10 @@
 //   1. pin            rt = the current Runtime snapshot (kept for the whole request)
 //   2. request id     x-request-id from the client (sanitised) or generated
 //   3. scan           openai::scan_chat_request(body): one pass, no DOM     → 400 + param
-//   4. resolve        model name → config model                             → 404 lists models
+//   4. plan           policy::plan: route or model → rules → hard filters (context,
+//                     capabilities, tags, price, ttft, deprecation) → scores (cost, live
+//                     latency, quality for the complexity tier) → ranked candidates; 404 for an
+//                     unknown name (lists models and routes), 422 when nothing qualifies
 //   5. credentials    provider key present?                                 → 401 names the env var
 //   6. forward        kind mock: answer in-process (latency, chunks, failure injection)
 //                     kind openai: pool.acquire → write head + body with only "model" spliced
@@ -21,10 +24,12 @@
 //                     metrics; one access-log line (no prompt text, no keys)
 // Every error response is produced by openai::error_body (one mapping table).
 #include <map>
+#include <unordered_map>
 #include <memory>
 #include <string>
 
 #include "baton/core/error.hpp"
+#include "baton/policy/engine.hpp"
 #include "baton/proxy/runtime.hpp"
 #include "baton/server/handler.hpp"
 #include "baton/upstream/pool.hpp"
@@ -53,6 +58,10 @@ private:
     awaitable<void> mock(RequestContext& ctx);
     awaitable<void> send_error(RequestContext& ctx, const Error& e);
     awaitable<void> admin(RequestContext& ctx);
+    awaitable<void> explain(RequestContext& ctx);
+    policy::Plan make_plan(RequestContext& ctx);
+    metrics::Counter& decision_counter(const RequestContext& ctx);
+    void record_latency(const RequestContext& ctx);
     void finish(RequestContext& ctx);
 
     asio::any_io_executor ex_;
@@ -62,6 +71,7 @@ private:
     uint64_t rt_gen_ = ~0ull;
     std::map<std::string, std::unique_ptr<upstream::Pool>> pools_;  // by ProviderRuntime::pool_key
     uint64_t rng_state_;
+    std::unordered_map<std::string, metrics::Counter*> decision_counters_;  // this worker's cache
 };
 
 }  // namespace baton::proxy

@@ -4,6 +4,7 @@
 #include <array>
 #include <atomic>
 #include <boost/asio/ssl/context.hpp>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -12,6 +13,8 @@
 #include "baton/config/model.hpp"
 #include "baton/core/clock.hpp"
 #include "baton/metrics/registry.hpp"
+#include "baton/policy/engine.hpp"
+#include "baton/policy/stats.hpp"
 #include "baton/upstream/connection.hpp"
 
 namespace baton::proxy {
@@ -46,6 +49,11 @@ struct Runtime {
     std::vector<std::unique_ptr<ModelMetrics>> model_metrics;  // same order as config->models
     std::unique_ptr<ModelMetrics> unknown_model_metrics;     // requests with no resolved model
     std::vector<std::string> upstream_model_json;  // per model: "\"upstream-name\"" (JSON string)
+    policy::CompiledPolicy policy;                 // routes, rules, lookup tables
+    std::shared_ptr<policy::LatencyStats> stats;   // live TTFT / tokens-per-second per model
+    // baton_cost_usd_total{model,route} for every (route, candidate) and (model, model) pair.
+    std::map<std::pair<std::string, size_t>, metrics::Counter*, std::less<>> cost_counters;
+    metrics::Counter* cost_counter(std::string_view route, size_t model_index) const;
     std::string models_json;                                 // GET /v1/models body
     std::string known_models_list;                           // "a, b, c" for 404 messages
     uint64_t generation = 0;
@@ -53,8 +61,10 @@ struct Runtime {
 
 // Compiles a validated config (TLS contexts, request prefixes, metric cells). Throws
 // baton::ConfigError (e.g. unreadable ca_file).
+// `previous` (may be null) donates the live latency stats of models that keep their name.
 std::shared_ptr<const Runtime> build_runtime(std::shared_ptr<const config::Config> cfg,
-                                             uint64_t generation);
+                                             uint64_t generation,
+                                             const Runtime* previous = nullptr);
 
 // Holds the current Runtime. publish() is called by the reload controller; workers read
 // generation() (an atomic) on each request and call current() only when it changed.

@@ -18,6 +18,11 @@ public:
     explicit ResponseHead(unsigned status);
     ResponseHead& header(std::string_view name, std::string_view value);
     ResponseHead& content_length(uint64_t n);
+    // Appends already formatted "Name: value\r\n" lines.
+    ResponseHead& raw(std::string_view lines) {
+        s_.append(lines);
+        return *this;
+    }
     ResponseHead& chunked();
     // Appends "Connection: close" when !keep_alive and the final CRLF; returns the head.
     std::string finish(bool keep_alive);

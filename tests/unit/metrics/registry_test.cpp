@@ -29,6 +29,21 @@ TEST(MetricsRegistry, CounterAndGaugeRenderExactly) {
               "baton_requests_total{route=\"cheap\",status=\"500\"} 1\n");
 }
 
+TEST(MetricsRegistry, ScaledCounterRendersFractions) {
+    Registry r;
+    Counter& c = r.scaled_counter("baton_cost_usd_total", "Spend.", {{"model", "m"}}, 1e-9);
+    c.add(0.000125);
+    c.add(0.5);
+    EXPECT_EQ(c.value(), 500125000u);
+    EXPECT_EQ(&c, &r.scaled_counter("baton_cost_usd_total", "Spend.", {{"model", "m"}}, 1e-9));
+    EXPECT_THROW(r.scaled_counter("baton_cost_usd_total", "Spend.", {{"model", "m"}}, 1e-6),
+                 std::logic_error);
+    EXPECT_EQ(r.render(),
+              "# HELP baton_cost_usd_total Spend.\n"
+              "# TYPE baton_cost_usd_total counter\n"
+              "baton_cost_usd_total{model=\"m\"} 0.500125\n");
+}
+
 TEST(MetricsRegistry, HistogramRendersCumulativeBuckets) {
     Registry r;
     Histogram& h =

@@ -30,50 +30,68 @@ struct Sample {
 };
 
 constexpr const char* kGettysburg =
-    R"(Four score and seven years ago our fathers brought forth on this continent, a new nation, conceived in Liberty, and dedicated to the proposition that all men are created equal.
-
-Now we are engaged in a great civil war, testing whether that nation, or any nation so conceived and so dedicated, can long endure. We are met on a great battle-field of that war. We have come to dedicate a portion of that field, as a final resting place for those who here gave their lives that that nation might live. It is altogether fitting and proper that we should do this.
-
-But, in a larger sense, we can not dedicate -- we can not consecrate -- we can not hallow -- this ground. The brave men, living and dead, who struggled here, have consecrated it, far above our poor power to add or detract. The world will little note, nor long remember what we say here, but it can never forget what they did here. It is for us the living, rather, to be dedicated here to the unfinished work which they who fought here have thus far so nobly advanced. It is rather for us to be here dedicated to the great task remaining before us -- that from these honored dead we take increased devotion to that cause for which they gave the last full measure of devotion -- that we here highly resolve that these dead shall not have died in vain -- that this nation, under God, shall have a new birth of freedom -- and that government of the people, by the people, for the people, shall not perish from the earth.)";
+    "Four score and seven years ago our fathers brought forth on this continent, a new nation, "
+    "conceived in Liberty, and dedicated to the proposition that all men are created equal.\n\n"
+    "Now we are engaged in a great civil war, testing whether that nation, or any nation so "
+    "conceived and so dedicated, can long endure. We are met on a great battle-field of that "
+    "war. We have come to dedicate a portion of that field, as a final resting place for those "
+    "who here gave their lives that that nation might live. It is altogether fitting and "
+    "proper that we should do this.\n\n"
+    "But, in a larger sense, we can not dedicate -- we can not consecrate -- we can not hallow "
+    "-- this ground. The brave men, living and dead, who struggled here, have consecrated it, "
+    "far above our poor power to add or detract. The world will little note, nor long remember "
+    "what we say here, but it can never forget what they did here. It is for us the living, "
+    "rather, to be dedicated here to the unfinished work which they who fought here have thus "
+    "far so nobly advanced. It is rather for us to be here dedicated to the great task "
+    "remaining before us -- that from these honored dead we take increased devotion to that "
+    "cause for which they gave the last full measure of devotion -- that we here highly "
+    "resolve that these dead shall not have died in vain -- that this nation, under God, shall "
+    "have a new birth of freedom -- and that government of the people, by the people, for the "
+    "people, shall not perish from the earth.";
 
 constexpr const char* kDeclaration =
-    R"(When in the Course of human events, it becomes necessary for one people to dissolve the political bands which have connected them with another, and to assume among the powers of the earth, the separate and equal station to which the Laws of Nature and of Nature's God entitle them, a decent respect to the opinions of mankind requires that they should declare the causes which impel them to the separation.
+    "When in the Course of human events, it becomes necessary for one people to dissolve the "
+    "political bands which have connected them with another, and to assume among the powers of "
+    "the earth, the separate and equal station to which the Laws of Nature and of Nature's God "
+    "entitle them, a decent respect to the opinions of mankind requires that they should "
+    "declare the causes which impel them to the separation.\n\n"
+    "We hold these truths to be self-evident, that all men are created equal, that they are "
+    "endowed by their Creator with certain unalienable Rights, that among these are Life, "
+    "Liberty and the pursuit of Happiness.";
 
-We hold these truths to be self-evident, that all men are created equal, that they are endowed by their Creator with certain unalienable Rights, that among these are Life, Liberty and the pursuit of Happiness.)";
+constexpr const char* kPython =
+    "def quicksort(items: list[int]) -> list[int]:\n"
+    "    \"\"\"Return a sorted copy of items (not in place).\"\"\"\n"
+    "    if len(items) <= 1:\n"
+    "        return list(items)\n"
+    "    pivot = items[len(items) // 2]\n"
+    "    less = [x for x in items if x < pivot]\n"
+    "    equal = [x for x in items if x == pivot]\n"
+    "    greater = [x for x in items if x > pivot]\n"
+    "    return quicksort(less) + equal + quicksort(greater)\n"
+    "\n"
+    "\n"
+    "if __name__ == \"__main__\":\n"
+    "    data = [38, 27, 43, 3, 9, 82, 10]\n"
+    "    print(f\"sorted: {quicksort(data)}\")\n";
 
-constexpr const char* kPython = R"(def quicksort(items: list[int]) -> list[int]:
-    """Return a sorted copy of items (not in place)."""
-    if len(items) <= 1:
-        return list(items)
-    pivot = items[len(items) // 2]
-    less = [x for x in items if x < pivot]
-    equal = [x for x in items if x == pivot]
-    greater = [x for x in items if x > pivot]
-    return quicksort(less) + equal + quicksort(greater)
-
-
-if __name__ == "__main__":
-    data = [38, 27, 43, 3, 9, 82, 10]
-    print(f"sorted: {quicksort(data)}")
-)";
-
-constexpr const char* kCpp = R"(#include <iostream>
-#include <string>
-#include <unordered_map>
-
-// Counts how often each word occurs on standard input.
-int main() {
-    std::unordered_map<std::string, int> counts;
-    std::string word;
-    while (std::cin >> word) {
-        ++counts[word];
-    }
-    for (const auto& [w, n] : counts) {
-        std::cout << w << ": " << n << "\n";
-    }
-    return 0;
-}
-)";
+constexpr const char* kCpp =
+    "#include <iostream>\n"
+    "#include <string>\n"
+    "#include <unordered_map>\n"
+    "\n"
+    "// Counts how often each word occurs on standard input.\n"
+    "int main() {\n"
+    "    std::unordered_map<std::string, int> counts;\n"
+    "    std::string word;\n"
+    "    while (std::cin >> word) {\n"
+    "        ++counts[word];\n"
+    "    }\n"
+    "    for (const auto& [w, n] : counts) {\n"
+    "        std::cout << w << \": \" << n << \"\\n\";\n"
+    "    }\n"
+    "    return 0;\n"
+    "}\n";
 
 const Sample kSamples[] = {
     {"gettysburg", kGettysburg, 316, 317},

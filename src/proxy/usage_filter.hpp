@@ -1,0 +1,36 @@
+#pragma once
+// Splits a relayed SSE byte stream into whole events, reads the usage chunk's token counts, and
+// (when Baton itself asked the upstream for usage) removes that chunk before the client sees it.
+// Bytes of an unfinished event are held until the event completes: a client can't use half an
+// event anyway, and the usage chunk must be seen whole. Everything else passes in order.
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace baton::proxy {
+
+class UsageFilter {
+public:
+    explicit UsageFilter(bool strip_usage_chunk) : strip_(strip_usage_chunk) {}
+
+    // Returns the bytes to forward now (a view into `piece` or into an internal buffer, valid
+    // until the next call).
+    std::string_view feed(std::string_view piece);
+    // At the end of the stream: whatever is still held.
+    std::string_view flush();
+
+    bool have_usage() const { return have_usage_; }
+    uint64_t prompt_tokens() const { return prompt_; }
+    uint64_t completion_tokens() const { return completion_; }
+
+private:
+    std::string_view process(std::string_view complete);
+    bool strip_;
+    std::string carry_;
+    std::string out_;
+    bool have_usage_ = false;
+    uint64_t prompt_ = 0;
+    uint64_t completion_ = 0;
+};
+
+}  // namespace baton::proxy
