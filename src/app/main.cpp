@@ -17,6 +17,10 @@
 #include "baton/config/load.hpp"
 #include "baton/core/error.hpp"
 #include "baton/core/log.hpp"
+#include "baton/openai/chat_request.hpp"
+#include "baton/openai/error_envelope.hpp"
+#include "baton/policy/engine.hpp"
+#include <nlohmann/json.hpp>
 #include "baton/proxy/pipeline.hpp"
 #include "baton/server/worker.hpp"
 
@@ -35,6 +39,8 @@ const char* kHelp = R"(baton - a fast LLM routing gateway
 usage:
   baton --config FILE        run the gateway with FILE (YAML)
   baton --check FILE         validate FILE, print every problem, exit 0 (valid) or 1
+  baton explain --config FILE REQUEST.json [--header NAME:VALUE ...]
+                             print the routing decision for a chat request (no upstream call)
   baton --probe URL          GET URL (http://host:port/path); exit 0 on 2xx, 1 otherwise
                              (container health checks without curl)
   baton --version            print the version
@@ -104,7 +110,8 @@ struct Daemon {
         for (const auto& d : r.diagnostics) spdlog::warn("{}", d.format());
         try {
             auto cfg = std::make_shared<const config::Config>(std::move(r.config));
-            holder.publish(proxy::build_runtime(cfg, ++generation));
+            auto previous = holder.current();
+            holder.publish(proxy::build_runtime(cfg, ++generation, previous.get()));
             log::setup(cfg->logging.level, cfg->logging.access_log);
             reload_ok->inc();
             spdlog::info("config reloaded from {} (generation {})", config_path, generation);
@@ -278,7 +285,74 @@ int probe(const std::string& url) {
     }
 }
 
+// `baton explain`: the same plan as POST /v1/route/explain, offline.
+int explain_cli(int argc, char** argv) {
+    std::string cfg_path, req_path;
+    policy::MapHeaders headers;
+    for (int i = 2; i < argc; ++i) {
+        std::string a = argv[i];
+        if ((a == "--config" || a == "-c") && i + 1 < argc) {
+            cfg_path = argv[++i];
+        } else if (a == "--header" && i + 1 < argc) {
+            std::string h = argv[++i];
+            auto colon = h.find(':');
+            if (colon == std::string::npos) {
+                std::fprintf(stderr, "baton explain: --header needs NAME:VALUE, got \"%s\"\n", h.c_str());
+                return kExitUsage;
+            }
+            std::string v = h.substr(colon + 1);
+            while (!v.empty() && v.front() == ' ') v.erase(0, 1);
+            headers.set(h.substr(0, colon), v);
+        } else if (req_path.empty() && a.rfind("--", 0) != 0) {
+            req_path = a;
+        } else {
+            std::fprintf(stderr, "baton explain: unexpected argument \"%s\"\n%s", a.c_str(), kHelp);
+            return kExitUsage;
+        }
+    }
+    if (cfg_path.empty() || req_path.empty()) {
+        std::fprintf(stderr, "baton explain: needs --config FILE and a request file\n%s", kHelp);
+        return kExitUsage;
+    }
+    auto r = config::load_file(cfg_path);
+    if (!r.ok()) {
+        print_diagnostics(r, stderr);
+        return kExitConfig;
+    }
+    std::string body;
+    {
+        std::FILE* f = req_path == "-" ? stdin : std::fopen(req_path.c_str(), "rb");
+        if (!f) {
+            std::fprintf(stderr, "baton explain: cannot read %s: %s\n", req_path.c_str(), std::strerror(errno));
+            return kExitUsage;
+        }
+        char buf[65536];
+        size_t n;
+        while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) body.append(buf, n);
+        if (f != stdin) std::fclose(f);
+    }
+    auto scanned = openai::scan_chat_request(body);
+    if (!scanned) {
+        std::printf("%s\n", openai::error_body(scanned.error()).c_str());
+        return 1;
+    }
+    auto compiled = policy::compile(r.config);
+    auto features = policy::extract_features(*scanned, body);
+    policy::PlanInput in(r.config, compiled, scanned->model, features);
+    in.headers = &headers;
+    in.request = &*scanned;
+    in.body = body;
+    in.sticky.user = scanned->user;
+    in.today_days = std::chrono::duration_cast<std::chrono::days>(
+                        std::chrono::system_clock::now().time_since_epoch())
+                        .count();
+    auto plan = policy::plan(in);
+    std::printf("%s\n", policy::explain(plan, plan.features, r.config).dump(2).c_str());
+    return plan.ok() ? kExitOk : 1;
+}
+
 int main(int argc, char** argv) {
+    if (argc > 1 && std::string(argv[1]) == "explain") return explain_cli(argc, argv);
     std::string config_path, check_path, listen_override;
     if (const char* l = std::getenv("BATON_LISTEN"); l && *l) listen_override = l;
     for (int i = 1; i < argc; ++i) {
