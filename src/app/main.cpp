@@ -180,6 +180,11 @@ int run(const std::string& path, const std::string& listen_override) {
         spdlog::error("{}", e.what());
         return kExitRuntime;
     }
+    // Signals are handled on the main thread's own io_context. The handlers are installed
+    // before any worker runs and before the ready line, so an early SIGTERM/SIGHUP is never
+    // fatal.
+    asio::io_context main_ioc;
+    asio::signal_set signals(main_ioc, SIGINT, SIGTERM, SIGHUP);
     for (size_t i = 0; i < d.workers.size(); ++i) {
         d.workers[i]->start();
         asio::co_spawn(d.workers[i]->ioc(), sweep_loop(*d.workers[i], *d.pipelines[i]),
@@ -193,12 +198,16 @@ int run(const std::string& path, const std::string& listen_override) {
         });
     }
     std::string host = sv.host.find(':') != std::string::npos ? "[" + sv.host + "]" : sv.host;
-    spdlog::info("baton {} listening on http://{}:{} ({} worker thread{}, {} models)",
-                 BATON_VERSION, host, port, threads, threads == 1 ? "" : "s", cfg->models.size());
+    // The ready line is printed whatever the log level: supervisors and tests wait for it.
+    auto ready = fmt::format("baton {} listening on http://{}:{} ({} worker thread{}, {} models)",
+                             BATON_VERSION, host, port, threads, threads == 1 ? "" : "s",
+                             cfg->models.size());
+    if (spdlog::should_log(spdlog::level::info)) {
+        spdlog::info("{}", ready);
+    } else {
+        std::fprintf(stderr, "%s\n", ready.c_str());
+    }
 
-    // Signals are handled on the main thread's own io_context.
-    asio::io_context main_ioc;
-    asio::signal_set signals(main_ioc, SIGINT, SIGTERM, SIGHUP);
     bool stopping = false;
     Clock::time_point drain_deadline{};
     asio::steady_timer poll(main_ioc);

@@ -116,6 +116,19 @@ TEST(LifecycleTest, SigtermOnIdleGatewayExitsZeroPromptly) {
     EXPECT_EQ(*code, 0);
 }
 
+// Once the ready line is out, signals must already be handled: a supervisor may send SIGTERM the
+// moment it sees the daemon ready. Repeated to catch a handler installed after the ready line.
+TEST(LifecycleTest, SigtermRightAfterReadyLineIsGraceful) {
+    for (int i = 0; i < 10; ++i) {
+        auto gw = make_gateway(GatewayConfig{});
+        ASSERT_TRUE(gw->start());
+        ASSERT_TRUE(gw->send_signal(SIGTERM));
+        auto code = gw->wait_exit(3s);
+        ASSERT_TRUE(code.has_value()) << "attempt " << i << ": no exit within 3 s of SIGTERM";
+        ASSERT_EQ(*code, 0) << "attempt " << i << ": 143 = killed by SIGTERM's default action";
+    }
+}
+
 TEST(LifecycleTest, SighupDoesNotStopTheDaemon) {
     auto gw = make_gateway(GatewayConfig{});
     ASSERT_TRUE(gw->start());

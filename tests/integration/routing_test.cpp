@@ -53,7 +53,7 @@ models:
 routes:
   - name: auto
     candidates: [cheap, mid, strong]
-    objective: {cost: 0.5, latency: 0.0, quality: 0.5}
+    objective: {cost: 0.5, latency: 0.2, quality: 0.3}
 )") + std::string(extra_routes);
 }
 
@@ -145,13 +145,17 @@ TEST(RoutingTest, ExplainMatchesWhatWasRouted) {
         EXPECT_EQ(r.header("x-baton-model"), explained) << prompt;
     }
     // explain makes no upstream call: only the two chat requests were logged as routed
-    auto out = gw.stdout_text();
-    size_t routed = 0;
-    for (size_t p = out.find("\"model_used\""); p != std::string::npos;
-         p = out.find("\"model_used\"", p + 1)) {
-        ++routed;
-    }
-    EXPECT_EQ(routed, 2u);
+    auto routed = [&] {
+        auto out = gw.stdout_text();
+        size_t n = 0;
+        for (size_t p = out.find("\"model_used\""); p != std::string::npos;
+             p = out.find("\"model_used\"", p + 1)) {
+            ++n;
+        }
+        return n;
+    };
+    EXPECT_TRUE(wait_until([&] { return routed() >= 2; }, Millis(2000)));
+    EXPECT_EQ(routed(), 2u);
 }
 
 TEST(RoutingTest, SlowModelLosesTrafficAfterWarmUp) {

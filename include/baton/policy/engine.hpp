@@ -34,15 +34,15 @@
 //     price cap: route max_price_output and header x-baton-max-price (USD per 1M output tokens,
 //     the lower wins).
 //  4. Tier from the complexity score and the route's thresholds (simple | medium | complex);
-//     objective: route -> experiment variant -> rule -> header x-baton-objective (dominant 0.8).
+//     experiment variant: sticky by hash(experiment name, sticky key), weighted;
+//     objective: route -> variant -> rule -> header x-baton-objective (dominant 0.8).
 //  5. Hard filters per candidate, every failing filter named: context, max_output,
 //     capability:<c> (tools, vision, json_schema, json_mode, streaming, required ones), tag:<t>,
 //     price, ttft, deprecated (past `after`: replaced by its replacement when that passes).
 //  6. Score the survivors: cost of this request, predicted latency, tier-adjusted quality, each
 //     normalised to [0,1] across survivors, weighted by the objective; ties by candidate order,
 //     then name.
-//  7. Experiment variant: sticky by hash(experiment name, sticky key), weighted.
-//  8. Output: ranked survivors with score breakdowns, exclusions with reasons, a short reason for
+//  7. Output: ranked survivors with score breakdowns, exclusions with reasons, a short reason for
 //     x-baton-reason, deprecation notices. No survivor: unprocessable (422) listing every
 //     candidate and why it was excluded.
 #include <cstddef>

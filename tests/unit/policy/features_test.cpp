@@ -287,5 +287,35 @@ TEST(ExtractFeatures, ResponseFormatFlags) {
     EXPECT_FALSE(f.max_tokens);
 }
 
+TEST(ExtractFeatures, SurvivesArbitraryBodies) {
+    // Out-of-range spans, unbalanced JSON and random bytes: no crash, sane numbers (ASan/UBSan).
+    uint64_t x = 88172645463325252ull;
+    auto next = [&x] {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        return x;
+    };
+    const std::string alphabet = "{}[]\":,\\u0041role user tools image_url \n\xc3\xa9\xe2\x88\x91";
+    for (int round = 0; round < 300; ++round) {
+        std::string body;
+        size_t len = next() % 300;
+        for (size_t i = 0; i < len; ++i) body += alphabet[next() % alphabet.size()];
+        openai::ChatRequest req;
+        for (int k = 0; k < 4; ++k) {
+            auto a = static_cast<uint32_t>(next() % (len + 10));
+            auto b = static_cast<uint32_t>(next() % (len + 10));
+            req.text_spans.push_back({std::min(a, b), std::max(a, b)});
+        }
+        req.has_tools = true;
+        req.has_images = true;
+        req.message_count = 4;
+        Features f = extract_features(req, body);
+        EXPECT_GE(f.complexity, 0.0);
+        EXPECT_LE(f.complexity, 1.0);
+        EXPECT_GE(f.prompt_tokens, f.overhead_tokens);
+    }
+}
+
 }  // namespace
 }  // namespace baton::policy

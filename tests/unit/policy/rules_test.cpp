@@ -89,6 +89,13 @@ TEST(Rules, ContentRegexOverMessageTextAddsTags) {
     ASSERT_TRUE(p.ok());
     EXPECT_EQ(p.required_tags, (std::vector<std::string>{"on_prem"}));
     EXPECT_EQ(chosen_name(c, p), "local");
+    // \u escapes are decoded too.
+    TestRequest u;
+    u.body = R"({"model":"auto","messages":[{"role":"user","content":"\u0043onfidential"}]})";
+    auto at = static_cast<uint32_t>(u.body.find("\\u0043"));
+    u.req.text_spans.push_back({at, at + 17});
+    u.req.message_count = 1;
+    EXPECT_TRUE(plan_request(c, u, f).rule_index);
     auto clean = make_request("auto", {{"user", "nonconfidential stuff"}});
     p = plan_request(c, clean, f);
     EXPECT_FALSE(p.rule_index);
