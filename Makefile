@@ -4,7 +4,7 @@ CONFIG ?= config/baton.yaml
 RELEASE_DIR := build/release
 TEST_DIR := build/asan
 
-.PHONY: deps build run test unit integration e2e bench clean check
+.PHONY: deps build run test unit integration e2e bench clean check docker-test
 
 deps:
 	./scripts/install-deps.sh
@@ -29,6 +29,10 @@ check: build
 
 bench:
 	./bench/run.sh
+
+# Builds docker/Dockerfile with podman and checks the image for real (docs/docker.md).
+docker-test:
+	./scripts/docker-test.sh
 
 clean:
 	rm -rf build

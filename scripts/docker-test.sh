@@ -268,14 +268,22 @@ log "image size: $SIZE_MB MB ($size_b bytes; base $BASE_SLIM: $(podman image ins
 awk -v s="$SIZE_MB" -v m="$MAX_MB" 'BEGIN {exit !(s <= m)}' || fail "image is $SIZE_MB MB, over DOCKER_TEST_MAX_MB=$MAX_MB"
 
 # ---- 6. run -------------------------------------------------------------------------------
-step run "container with the image's defaults in its own network namespace"
+step run "container with the image's defaults in its own network namespace, hardened"
 # --network none: a private network namespace with only loopback, so the image's own settings
 # (BATON_LISTEN=0.0.0.0:8080, HEALTHCHECK on 127.0.0.1:8080) are used as shipped and no host port
 # can clash with anything else on this machine. Requests are sent from inside that namespace
 # with the host's curl (nsenter --net).
 # Without systemd, podman cannot schedule the periodic health check (it logs "unable to get
 # systemd connection"; harmless): `podman healthcheck run` below runs it on demand.
-podman run -d --name "$CONTAINER" --network none "$IMAGE" >"$WORK/run.log" 2>&1 \
+# The hardening of docker/compose.yaml (read-only root, no capabilities, no-new-privileges) is
+# applied too, so the compose example is known to work.
+# config/ is mounted from the host as the docs show (-v ./config:/etc/baton), from a copy that the
+# SIGHUP check edits.
+rm -rf "$WORK/config" && mkdir -p "$WORK/config"
+cp config/baton.yaml "$WORK/config/baton.yaml"
+chmod 755 "$WORK/config" && chmod 644 "$WORK/config/baton.yaml"
+podman run -d --name "$CONTAINER" --network none -v "$WORK/config:/etc/baton:ro" \
+  --read-only --cap-drop ALL --security-opt no-new-privileges "$IMAGE" >"$WORK/run.log" 2>&1 \
   || { grep -v 'systemd connection' "$WORK/run.log" >&2; fail "podman run failed"; }
 pid=$(podman inspect --format '{{.State.Pid}}' "$CONTAINER")
 [ -n "$pid" ] && [ "$pid" != 0 ] || fail "container is not running (state: $(podman inspect --format '{{.State.Status}}' "$CONTAINER"))"
@@ -320,14 +328,33 @@ host_uid=$(awk '/^Uid:/ {print $2}' "/proc/$pid/status")
 [ "$host_uid" != 0 ] || fail "baton (host pid $pid) runs as uid 0"
 ok "runs as uid $uid (host pid $pid: uid $host_uid)"
 
+# Reload: add a model to the mounted config, send SIGHUP, and expect it to be served.
+incurl http://127.0.0.1:8080/v1/models | grep -q '"demo-reloaded"' && fail "demo-reloaded served before the reload"
+sed -i 's/^models:$/models:\
+  - name: demo-reloaded\
+    provider: demo\
+    context_window: 8000\
+    max_output_tokens: 1024\
+    capabilities: [streaming]\
+    price: {input: 0.0, output: 0.0}\
+    quality: 0.1\
+    tags: [local]/' "$WORK/config/baton.yaml"
+grep -q 'demo-reloaded' "$WORK/config/baton.yaml" || fail "could not add a model to $WORK/config/baton.yaml"
 podman kill -s HUP "$CONTAINER" >/dev/null || fail "podman kill -s HUP failed"
 reloaded=""
 for _ in $(seq 1 100); do
   if podman logs "$CONTAINER" 2>&1 | grep -q 'config reloaded'; then reloaded=1; break; fi
+  podman logs "$CONTAINER" 2>&1 | grep -q 'reload rejected' \
+    && fail "reload rejected: $(podman logs "$CONTAINER" 2>&1 | grep -B3 'reload rejected' | tail -4)"
   sleep 0.1
 done
 [ -n "$reloaded" ] || fail "no 'config reloaded' in the log within 10s of SIGHUP"
-ok "SIGHUP: $(podman logs "$CONTAINER" 2>&1 | grep -m1 'config reloaded' | sed 's/^.*\] //')"
+ok "SIGHUP: $(podman logs "$CONTAINER" 2>&1 | grep -m1 'config reloaded' | sed 's/^.*info //')"
+body=$(incurl -H 'Content-Type: application/json' http://127.0.0.1:8080/v1/chat/completions \
+  -d '{"model":"demo-reloaded","messages":[{"role":"user","content":"hi"}]}') || fail "chat completion after reload: curl failed"
+grep -q '"object"[[:space:]]*:[[:space:]]*"chat.completion"' <<<"$body" \
+  || fail "the model added before SIGHUP is not served: $body"
+ok "model added to the mounted config is served after the reload"
 code=$(incurl -o /dev/null -w '%{http_code}' http://127.0.0.1:8080/readyz) || fail "GET /readyz after reload: curl failed"
 [ "$code" = 200 ] || fail "GET /readyz after reload answered $code"
 ok "still ready after the reload"

@@ -126,6 +126,7 @@ std::string access_log_line(const RequestContext& ctx, Clock::time_point end) {
         s.append(buf);
     }
     if (!ctx.error_code.empty()) field(s, "error", ctx.error_code);
+    if (!ctx.attempt_outcome.empty()) field(s, "outcome", ctx.attempt_outcome);
     if (ctx.stream_cut) s.append(",\"stream_cut\":true");
     s.push_back('}');
     return s;

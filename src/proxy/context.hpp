@@ -1,13 +1,26 @@
 #pragma once
 // Per-request state carried through the pipeline stages.
+#include <optional>
 #include <string>
 
 #include "baton/openai/chat_request.hpp"
 #include "baton/policy/engine.hpp"
+#include "baton/proxy/resilience.hpp"
 #include "baton/proxy/runtime.hpp"
 #include "baton/server/handler.hpp"
 
 namespace baton::proxy {
+
+// What one attempt at one candidate produced.
+struct Attempt {
+    Outcome outcome = Outcome::ok;
+    bool committed = false;      // bytes reached the client: no retry or fallback after this
+    unsigned status = 0;         // an upstream error response held back (when !committed)
+    std::string body;
+    std::string content_type;
+    std::optional<Error> error;  // a gateway-made error (502/504) when no response came
+    double retry_after = -1;     // upstream Retry-After in seconds (< 0: none)
+};
 
 struct RequestContext {
     RequestContext(server::Request& r, server::Downstream& o) : req(r), out(o) {}
@@ -36,6 +49,7 @@ struct RequestContext {
     bool stream = false;
     bool stream_cut = false;
     std::string error_code;  // Errc name or upstream class, for the access log
+    std::string attempt_outcome;  // outcome class of the last attempt
     Clock::time_point upstream_start{};
     Clock::time_point upstream_end{};
     Clock::time_point first_byte{};

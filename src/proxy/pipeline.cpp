@@ -4,6 +4,7 @@
 
 #include <array>
 #include <boost/asio/steady_timer.hpp>
+#include <cmath>
 #include <random>
 #include <thread>
 
@@ -23,6 +24,16 @@ namespace {
 
 constexpr uint64_t kMaxUpstreamBody = 64ull << 20;  // non-stream response bodies read whole
 constexpr size_t kRelayPiece = 16 * 1024;
+constexpr size_t kMaxErrorBody = 1 << 20;
+constexpr unsigned kMaxRetriesPerTarget = 2;     // retries of one target before falling back
+constexpr Duration kBackoffBase = std::chrono::milliseconds(100);
+constexpr Duration kBackoffCap = std::chrono::seconds(2);
+constexpr Duration kRetryAfterCap = std::chrono::seconds(10);
+
+RetryBudget& retry_budget() {
+    static RetryBudget b;
+    return b;
+}  // chunked upstream error bodies read up to this
 
 struct GlobalMetrics {
     metrics::Histogram& overhead = metrics::global().histogram(
@@ -138,6 +149,32 @@ double request_cost(const config::Model& m, uint64_t prompt, uint64_t completion
            1e6;
 }
 
+Attempt gateway_failure(Outcome o, Errc code, std::string message) {
+    Attempt a;
+    a.outcome = o;
+    a.error = make_error(code, std::move(message));
+    return a;
+}
+
+Outcome classify_io(const boost::system::error_code& ec, bool connecting) {
+    if (ec == beast::error::timeout || ec == asio::error::timed_out) {
+        return connecting ? Outcome::timeout_connect : Outcome::timeout_headers;
+    }
+    if (ec == asio::error::host_not_found || ec == asio::error::host_not_found_try_again ||
+        ec == asio::error::no_data) {
+        return Outcome::dns;
+    }
+    if (ec.category() == asio::error::get_ssl_category() ||
+        ec.category() == asio::ssl::error::get_stream_category()) {
+        return Outcome::tls;
+    }
+    if (connecting) return Outcome::connect_refused;
+    if (ec == http::error::partial_message || ec == asio::error::eof ||
+        ec == asio::error::connection_reset) {
+        return Outcome::stream_cut;
+    }
+    return Outcome::malformed;
+}
 }  // namespace
 
 Pipeline::Pipeline(asio::any_io_executor ex, SnapshotHolder& holder, ProcessState& process)
@@ -265,6 +302,10 @@ awaitable<void> Pipeline::admin(RequestContext& ctx) {
                                                         "; use GET");
     };
     std::string extra = "x-request-id: " + ctx.request_id + "\r\n";
+    if (path == "/admin/health") {
+        co_await admin_health(ctx);
+        co_return;
+    }
     if (path == "/healthz" || path == "/readyz" || path == "/metrics" || path == "/v1/models" ||
         path == "/models") {
         if (!get) {
@@ -284,6 +325,15 @@ awaitable<void> Pipeline::admin(RequestContext& ctx) {
                                   draining ? "{\"status\":\"draining\"}" : "{\"status\":\"ready\"}");
         } else if (path == "/metrics") {
             ctx.status = 200;
+            auto now = Clock::now();
+            for (size_t i = 0; i < rt.config->models.size(); ++i) {
+                metrics::global()
+                    .gauge("baton_circuit_state",
+                           "Circuit breaker per deployment: 0 closed, 1 open, 2 half-open.",
+                           {{"model", rt.config->models[i].name},
+                            {"provider", rt.config->models[i].provider}})
+                    .set(static_cast<int64_t>(rt.breakers[i]->state(now)));
+            }
             auto text = metrics::global().render();
             co_await ctx.out.send(200, "text/plain; version=0.0.4; charset=utf-8", extra, text);
         } else {
@@ -315,15 +365,9 @@ awaitable<void> Pipeline::chat(RequestContext& ctx) {
         co_await send_error(ctx, *plan.error);
         co_return;
     }
-    const auto& chosen = *plan.chosen();
-    ctx.model_index = chosen.model_index;
-    const config::Model* m = &cfg.models[chosen.model_index];
     ctx.route = plan.route;
     ctx.variant = plan.variant;
     ctx.decisive = plan.decisive;
-    for (const auto& [k, v] : policy::decision_headers(plan, cfg)) {
-        ctx.decision_headers.append(k).append(": ").append(v).append("\r\n");
-    }
     for (const auto& d : plan.deprecations) {
         const auto& dm = cfg.models[d.model_index];
         log::warn_once("deprecated:" + dm.name,
@@ -331,30 +375,177 @@ awaitable<void> Pipeline::chat(RequestContext& ctx) {
                            (d.replacement ? "; requests go to \"" + cfg.models[*d.replacement].name + "\""
                                           : std::string("")));
     }
-    ctx.model = m;
-    ctx.provider = &cfg.providers[m->provider_index];
-    decision_counter(ctx).inc();
-    if (ctx.provider->api_key_missing) {
-        co_await send_error(
-            ctx, make_error(Errc::provider_credentials_missing,
-                            "provider \"" + ctx.provider->name + "\" has no API key: " +
-                                ctx.provider->api_key_missing_reason +
-                                ". Set it and reload or restart baton."));
-        co_return;
+    co_await serve(ctx, plan);
+}
+
+void Pipeline::use_candidate(RequestContext& ctx, const policy::Plan& plan, size_t model_index,
+                             unsigned attempts, const std::string& fallback_from) {
+    const auto& cfg = *ctx.rt->config;
+    ctx.model_index = model_index;
+    ctx.model = &cfg.models[model_index];
+    ctx.provider = &cfg.providers[ctx.model->provider_index];
+    ctx.decision_headers.clear();
+    for (const auto& [k, v] : policy::decision_headers(plan, cfg)) {
+        if (k == "x-baton-model" || k == "x-baton-provider") continue;
+        ctx.decision_headers.append(k).append(": ").append(v).append("\r\n");
     }
-    if (ctx.provider->kind == config::ProviderKind::mock) {
-        co_await mock(ctx);
-    } else {
-        co_await forward(ctx);
+    ctx.decision_headers.append("x-baton-model: ").append(ctx.model->name).append("\r\n");
+    ctx.decision_headers.append("x-baton-provider: ").append(ctx.provider->name).append("\r\n");
+    ctx.decision_headers.append("x-baton-attempts: ").append(std::to_string(attempts)).append("\r\n");
+    if (!fallback_from.empty()) {
+        ctx.decision_headers.append("x-baton-fallback-from: ").append(fallback_from).append("\r\n");
     }
 }
 
-awaitable<void> Pipeline::forward(RequestContext& ctx) {
+// The attempt loop: walks the plan's ranked candidates (a fallback never widens the request's
+// constraints: the plan holds only candidates that passed every filter), retrying a target per
+// the decision table within the request deadline and the retry budget; skips deployments whose
+// circuit breaker is open. Before the first byte reaches the client every failure stays
+// invisible; after it, the relay reports failures in the stream itself.
+awaitable<void> Pipeline::serve(RequestContext& ctx, const policy::Plan& plan) {
+    auto& rb = retry_budget();
+    rb.request_started();
+    struct Done {
+        RetryBudget& rb;
+        ~Done() { rb.request_finished(); }
+    } done{rb};
+
+    const auto& cfg = *ctx.rt->config;
+    auto deadline = Clock::time_point::max();
+    if (auto t = ctx.req.msg.find("x-baton-timeout-ms"); t != ctx.req.msg.end()) {
+        char* endp = nullptr;
+        std::string v(t->value());
+        long ms = std::strtol(v.c_str(), &endp, 10);
+        if (endp == v.c_str() || *endp != '\0' || ms <= 0) {
+            co_await send_error(ctx, make_error(Errc::invalid_request,
+                                                "x-baton-timeout-ms must be a positive integer "
+                                                "(milliseconds), got \"" + v + "\"",
+                                                "x-baton-timeout-ms"));
+            co_return;
+        }
+        deadline = ctx.req.received + std::chrono::milliseconds(ms);
+    }
+
+    unsigned attempts = 0;
+    std::string first_model;
+    std::optional<Attempt> last;          // the last failure, returned if nothing succeeds
+    std::string last_model_failed;
+    std::string skipped;                  // candidates skipped for an open breaker / no key
+    const unsigned max_retries = kMaxRetriesPerTarget;
+    for (const auto& cand : plan.ranked) {
+        const auto& m = cfg.models[cand.model_index];
+        const auto& prov = cfg.providers[m.provider_index];
+        auto& breaker = *ctx.rt->breakers[cand.model_index];
+        if (prov.api_key_missing) {
+            if (!last) {
+                last = gateway_failure(Outcome::credentials, Errc::provider_credentials_missing,
+                                       "provider \"" + prov.name + "\" has no API key: " +
+                                           prov.api_key_missing_reason +
+                                           ". Set it and reload or restart baton.");
+                last_model_failed = m.name;
+            }
+            skipped += (skipped.empty() ? "" : ", ") + m.name + " (no key)";
+            continue;
+        }
+        if (!breaker.allow(Clock::now())) {
+            skipped += (skipped.empty() ? "" : ", ") + m.name + " (circuit open)";
+            breaker_skips(m.name).inc();
+            continue;
+        }
+        for (unsigned try_n = 1;; ++try_n) {
+            ++attempts;
+            if (first_model.empty()) first_model = m.name;
+            use_candidate(ctx, plan, cand.model_index, attempts,
+                          first_model == m.name ? std::string() : first_model);
+            if (attempts == 1) decision_counter(ctx).inc();
+            ctx.upstream_start = {};
+            ctx.upstream_end = {};
+            ctx.first_byte = {};
+            // (no co_await inside ?: — GCC 12 miscompiles temporaries there)
+            Attempt a;
+            if (prov.kind == config::ProviderKind::mock) {
+                a = co_await mock(ctx);
+            } else {
+                a = co_await forward(ctx, deadline);
+            }
+            bool healthy = a.outcome == Outcome::ok || a.outcome == Outcome::client_error ||
+                           a.outcome == Outcome::content_policy ||
+                           a.outcome == Outcome::context_length;
+            breaker.record(healthy, Clock::now());
+            attempt_counter(prov.name, m.name, a.outcome).inc();
+            ctx.attempt_outcome = std::string(to_string(a.outcome));
+            if (a.committed) co_return;  // answered (or failed visibly mid-stream)
+            Action act = decide(a.outcome, try_n, max_retries);
+            if (act == Action::retry_same) {
+                if (!rb.try_retry()) {
+                    act = Action::fall_back;
+                    retry_decision("budget_exhausted").inc();
+                } else {
+                    rb.retry_finished();
+                }
+            }
+            retry_decision(to_string(act)).inc();
+            last = std::move(a);
+            last_model_failed = m.name;
+            if (act == Action::give_up) break;
+            if (act == Action::fall_back) break;
+            // retry the same target after a backoff (or the upstream's Retry-After, capped)
+            Duration wait = backoff(try_n, kBackoffBase, kBackoffCap,
+                                    static_cast<double>(splitmix64(rng_state_) >> 11) * 0x1.0p-53);
+            if (last->retry_after >= 0) {
+                wait = std::min<Duration>(std::chrono::duration_cast<Duration>(
+                                              std::chrono::duration<double>(last->retry_after)),
+                                          kRetryAfterCap);
+            }
+            if (Clock::now() + wait >= deadline) break;
+            asio::steady_timer t(ex_, wait);
+            co_await t.async_wait(use_nothrow);
+        }
+        if (last && decide(last->outcome, 1, 0) == Action::give_up) break;
+        if (Clock::now() >= deadline) break;
+    }
+
+    // Nothing succeeded: return the last failure (an upstream's own error response as it was).
+    if (!last) {
+        co_await send_error(ctx, make_error(Errc::unavailable,
+                                            "no upstream is available for this request: " +
+                                                (skipped.empty() ? std::string("all candidates failed")
+                                                                 : skipped)));
+        co_return;
+    }
+    ctx.error_code = std::string(to_string(last->outcome));
+    if (last->error) {
+        if (last->outcome == Outcome::credentials && attempts == 0) {
+            co_await send_error(ctx, *last->error);
+            co_return;
+        }
+        auto e = *last->error;
+        if (attempts > 1 || !skipped.empty()) {
+            e.message += " (after " + std::to_string(attempts) + " attempt" +
+                         (attempts == 1 ? "" : "s") +
+                         (skipped.empty() ? std::string() : "; skipped: " + skipped) + ")";
+        }
+        auto info = openai::error_info(e.code);
+        ctx.status = info.status;
+        std::string extra = "x-request-id: " + ctx.request_id + "\r\n" + ctx.decision_headers;
+        co_await ctx.out.send(info.status, "application/json", extra, openai::error_body(e));
+        co_return;
+    }
+    ctx.status = last->status;
+    std::string extra = "x-request-id: " + ctx.request_id + "\r\n" + ctx.decision_headers;
+    if (last->retry_after >= 0) {
+        extra += "Retry-After: " + std::to_string(static_cast<long>(std::ceil(last->retry_after))) + "\r\n";
+    }
+    co_await ctx.out.send(last->status, last->content_type, extra, last->body);
+}
+
+
+awaitable<Attempt> Pipeline::forward(RequestContext& ctx, Clock::time_point deadline) {
     const auto& prov = *ctx.provider;
     const auto& pr = ctx.rt->providers[ctx.model->provider_index];
     auto& pool = pool_for(*ctx.rt, ctx.model->provider_index);
     const auto& to = prov.timeouts;
-    auto deadline = Clock::now() + to.total;
+    deadline = std::min(deadline, Clock::now() + to.total);
 
     // The forwarded body is the client's bytes with only the model value replaced (and, for a
     // stream whose client did not ask for usage, stream_options.include_usage added before the
@@ -366,6 +557,7 @@ awaitable<void> Pipeline::forward(RequestContext& ctx) {
     std::string_view tail;
     static constexpr std::string_view kInject = ",\"stream_options\":{\"include_usage\":true}";
     std::string_view inject;
+    ctx.inject_usage = false;
     if (ctx.chat.stream && !ctx.chat.has_stream_options) {
         auto close = post.find_last_of('}');
         if (close != std::string_view::npos) {
@@ -392,16 +584,13 @@ awaitable<void> Pipeline::forward(RequestContext& ctx) {
         auto [aec, l] = co_await pool.acquire(deadline, to.connect, attempt > 0);
         if (aec) {
             if (aec == asio::error::timed_out || aec == beast::error::timeout) {
-                co_await send_error(ctx, make_error(Errc::upstream_timeout,
-                                                    "timed out connecting to provider \"" +
-                                                        prov.name + "\" (" + pr.origin.key() + ")"));
-            } else {
-                co_await send_error(ctx, make_error(Errc::upstream_connect,
-                                                    "cannot connect to provider \"" + prov.name +
-                                                        "\" (" + pr.origin.key() +
-                                                        "): " + aec.message()));
+                co_return gateway_failure(classify_io(aec, true), Errc::upstream_timeout,
+                                          "timed out connecting to provider \"" + prov.name +
+                                              "\" (" + pr.origin.key() + ")");
             }
-            co_return;
+            co_return gateway_failure(classify_io(aec, true), Errc::upstream_connect,
+                                      "cannot connect to provider \"" + prov.name + "\" (" +
+                                          pr.origin.key() + "): " + aec.message());
         }
         lease = std::move(l);
         ctx.upstream_start = Clock::now();
@@ -417,63 +606,80 @@ awaitable<void> Pipeline::forward(RequestContext& ctx) {
         reader.reset();
         if (stale_reuse) continue;  // the server closed an idle keep-alive connection
         if (wec == beast::error::timeout) {
-            co_await send_error(ctx, make_error(Errc::upstream_timeout,
-                                                "provider \"" + prov.name +
-                                                    "\" sent no response within the first_byte "
-                                                    "timeout"));
-        } else {
-            co_await send_error(ctx, make_error(Errc::upstream_protocol,
-                                                "provider \"" + prov.name +
-                                                    "\" failed: " + wec.message()));
+            co_return gateway_failure(Outcome::timeout_headers, Errc::upstream_timeout,
+                                      "provider \"" + prov.name +
+                                          "\" sent no response within the first_byte timeout");
         }
-        co_return;
+        co_return gateway_failure(classify_io(wec, false), Errc::upstream_protocol,
+                                  "provider \"" + prov.name + "\" failed: " + wec.message());
     }
 
     auto& rd = *reader;
-    ctx.status = rd.status();
+    unsigned status = rd.status();
     const auto& uh = rd.head();
     bool sse = false;
-    server::ResponseHead h(ctx.status);
+    std::string content_type;
+    server::ResponseHead h(status);
     for (const auto& f : uh) {
         auto name = f.name_string();
         if (skip_upstream_header(name)) continue;
-        if (iequals(name, "content-type") && f.value().starts_with("text/event-stream")) sse = true;
+        if (iequals(name, "content-type")) {
+            content_type = f.value();
+            if (f.value().starts_with("text/event-stream")) sse = true;
+        }
         h.header(name, f.value());
     }
-    h.header("x-request-id", ctx.request_id);
-    h.raw(ctx.decision_headers);
-    if (ctx.status >= 400) ctx.error_code = "upstream_status_" + std::to_string(ctx.status);
 
     auto cl = rd.content_length();
-    if (!sse && !rd.chunked() && cl && *cl <= kMaxUpstreamBody) {
-        // Complete body, sent with the head in one write.
+    bool whole = !sse && !rd.chunked() && cl && *cl <= kMaxUpstreamBody;
+    if (whole || status >= 400) {
+        // Complete body first: error responses are classified (and maybe retried) before the
+        // client sees anything; successes are sent with the head in one write.
         std::string resp;
-        resp.resize(*cl);
+        size_t cap = cl ? *cl : kMaxErrorBody;
+        resp.resize(cap);
         size_t off = 0;
-        while (off < *cl) {
-            auto [ec, n] = co_await rd.read_body(resp.data() + off, *cl - off,
+        boost::system::error_code rec;
+        while (off < cap) {
+            auto [ec, n] = co_await rd.read_body(resp.data() + off, cap - off,
                                                  min_left(to.idle, deadline));
             if (ec || n == 0) {
-                lease.discard();
-                ctx.upstream_end = Clock::now();
-                co_await send_error(ctx, make_error(ec == beast::error::timeout
-                                                        ? Errc::upstream_timeout
-                                                        : Errc::upstream_protocol,
-                                                    "provider \"" + prov.name +
-                                                        "\" response body incomplete: " +
-                                                        (ec ? ec.message() : "connection closed")));
-                co_return;
+                rec = ec;
+                break;
             }
             off += n;
         }
+        resp.resize(off);
         ctx.upstream_end = Clock::now();
+        if (rec || (cl && off < *cl)) {
+            lease.discard();
+            co_return gateway_failure(rec == beast::error::timeout ? Outcome::timeout_idle
+                                                                   : Outcome::stream_cut,
+                                      rec == beast::error::timeout ? Errc::upstream_timeout
+                                                                   : Errc::upstream_protocol,
+                                      "provider \"" + prov.name + "\" response body incomplete: " +
+                                          (rec ? rec.message() : "connection closed"));
+        }
         if (rd.done() && rd.keep_alive()) {
             lease.release_clean();
         } else {
             lease.discard();
         }
+        if (status >= 400) {
+            Attempt a;
+            a.outcome = classify_status(status, resp);
+            a.status = status;
+            a.body = std::move(resp);
+            a.content_type = content_type.empty() ? "application/json" : content_type;
+            auto ra = uh.find("retry-after");
+            if (ra != uh.end()) a.retry_after = parse_retry_after(ra->value());
+            co_return a;
+        }
+        ctx.status = status;
         ctx.have_usage = scan_usage(resp, ctx.prompt_tokens, ctx.completion_tokens);
-        if (ctx.have_usage && ctx.status == 200) {
+        h.header("x-request-id", ctx.request_id);
+        h.raw(ctx.decision_headers);
+        if (ctx.have_usage && status == 200) {
             ctx.cost_usd = request_cost(*ctx.model, ctx.prompt_tokens, ctx.completion_tokens);
             char cbuf[32];
             std::snprintf(cbuf, sizeof cbuf, "%.9f", ctx.cost_usd);
@@ -483,21 +689,54 @@ awaitable<void> Pipeline::forward(RequestContext& ctx) {
         auto hs = h.finish(ctx.out.keep_alive);
         co_await ctx.out.write_head_and_body(hs, resp);
         if (ctx.out.client_gone()) ctx.status = 499;
-        co_return;
+        Attempt a;
+        a.committed = true;
+        co_return a;
     }
 
-    // Streamed relay: one downstream chunk per upstream piece, in arrival order.
+    // Streamed relay. The head goes out together with the first piece, so a failure before the
+    // first byte is still invisible to the client (retried or fallen back by the caller).
+    std::unique_ptr<char[]> piece(new char[kRelayPiece]);
+    UsageFilter usage(ctx.inject_usage);
+    std::string_view first;
+    for (;;) {
+        auto [ec, n] = co_await rd.read_body(piece.get(), kRelayPiece, min_left(to.idle, deadline));
+        if (ec || n == 0) {
+            lease.discard();
+            ctx.upstream_end = Clock::now();
+            if (!ec && rd.done()) {
+                // An empty stream is not an answer.
+                co_return gateway_failure(Outcome::malformed, Errc::upstream_protocol,
+                                          "provider \"" + prov.name + "\" sent an empty stream");
+            }
+            co_return gateway_failure(ec == beast::error::timeout ? Outcome::timeout_idle
+                                                                  : Outcome::stream_cut,
+                                      ec == beast::error::timeout ? Errc::upstream_timeout
+                                                                  : Errc::upstream_protocol,
+                                      "provider \"" + prov.name +
+                                          "\" stream failed before the first byte: " +
+                                          (ec ? ec.message() : "connection closed"));
+        }
+        first = std::string_view(piece.get(), n);
+        if (sse) first = usage.feed(first);
+        if (!first.empty()) break;
+    }
+    ctx.status = status;
+    ctx.first_byte = Clock::now();
+    h.header("x-request-id", ctx.request_id);
+    h.raw(ctx.decision_headers);
     h.chunked();
     auto hs = h.finish(ctx.out.keep_alive);
-    if (!co_await ctx.out.write_head(hs)) {
+    Attempt committed;
+    committed.committed = true;
+    if (!co_await ctx.out.write_head(hs) || !co_await ctx.out.write_chunk(first)) {
         lease.discard();
         ctx.status = 499;
-        co_return;
+        ctx.error_code = "client_closed";
+        co_return committed;
     }
     auto* conn = &*lease;
     ctx.out.watch_disconnect([conn] { conn->close(); });
-    std::unique_ptr<char[]> piece(new char[kRelayPiece]);
-    UsageFilter usage(ctx.inject_usage);
     bool clean_end = false;
     for (;;) {
         auto [ec, n] = co_await rd.read_body(piece.get(), kRelayPiece, min_left(to.idle, deadline));
@@ -529,7 +768,6 @@ awaitable<void> Pipeline::forward(RequestContext& ctx) {
             if (sse) co_await ctx.out.write_chunk(usage.flush());
             break;
         }
-        if (ctx.first_byte == Clock::time_point{}) ctx.first_byte = Clock::now();
         std::string_view data(piece.get(), n);
         if (sse) data = usage.feed(data);
         if (!co_await ctx.out.write_chunk(data)) break;
@@ -545,7 +783,7 @@ awaitable<void> Pipeline::forward(RequestContext& ctx) {
         ctx.status = 499;
         ctx.error_code = "client_closed";
         lease.discard();
-        co_return;
+        co_return committed;
     }
     if (clean_end) {
         if (rd.keep_alive()) {
@@ -555,11 +793,14 @@ awaitable<void> Pipeline::forward(RequestContext& ctx) {
         }
         co_await ctx.out.write_last_chunk();
     } else {
+        committed.outcome = ctx.error_code == "stream_idle_timeout" ? Outcome::timeout_idle
+                                                                    : Outcome::stream_cut;
         lease.discard();
     }
+    co_return committed;
 }
 
-awaitable<void> Pipeline::mock(RequestContext& ctx) {
+awaitable<Attempt> Pipeline::mock(RequestContext& ctx) {
     const auto& ms = ctx.provider->mock;
     double draw = static_cast<double>(splitmix64(rng_state_) >> 11) * 0x1.0p-53;
     auto plan = providers::mock_plan(ms, ctx.chat, ctx.req.msg.body(), draw, splitmix64(rng_state_));
@@ -571,13 +812,15 @@ awaitable<void> Pipeline::mock(RequestContext& ctx) {
     }
     if (plan.status != 200) {
         ctx.upstream_end = Clock::now();
-        ctx.status = static_cast<unsigned>(plan.status);
-        ctx.error_code = "upstream_status_" + std::to_string(plan.status);
-        std::string extra = "x-request-id: " + ctx.request_id + "\r\n" + ctx.decision_headers;
-        co_await ctx.out.send(ctx.status, "application/json", extra,
-                              providers::mock_error_body(plan.status));
-        co_return;
+        Attempt a;
+        a.status = static_cast<unsigned>(plan.status);
+        a.body = providers::mock_error_body(plan.status);
+        a.content_type = "application/json";
+        a.outcome = classify_status(a.status, a.body);
+        co_return a;
     }
+    Attempt committed;
+    committed.committed = true;
     auto id = ctx.request_id;
     int64_t created = std::chrono::duration_cast<std::chrono::seconds>(
                           std::chrono::system_clock::now().time_since_epoch())
@@ -601,13 +844,13 @@ awaitable<void> Pipeline::mock(RequestContext& ctx) {
         auto hs = h.finish(ctx.out.keep_alive);
         co_await ctx.out.write_head_and_body(hs, body);
         if (ctx.out.client_gone()) ctx.status = 499;
-        co_return;
+        co_return committed;
     }
     h.header("Content-Type", "text/event-stream").header("Cache-Control", "no-cache").chunked();
     auto hs = h.finish(ctx.out.keep_alive);
     if (!co_await ctx.out.write_head(hs)) {
         ctx.status = 499;
-        co_return;
+        co_return committed;
     }
     uint32_t n = providers::mock_chunk_count(plan, ctx.chat.include_usage);
     for (uint32_t i = 0; i < n; ++i) {
@@ -620,13 +863,14 @@ awaitable<void> Pipeline::mock(RequestContext& ctx) {
         if (!co_await ctx.out.write_chunk(chunk)) {
             ctx.status = 499;
             ctx.error_code = "client_closed";
-            co_return;
+            co_return committed;
         }
     }
     ctx.upstream_end = Clock::now();
     co_await ctx.out.write_chunk(openai::kSseDone);
     co_await ctx.out.write_last_chunk();
     if (ctx.out.client_gone()) ctx.status = 499;
+    co_return committed;
 }
 
 void Pipeline::finish(RequestContext& ctx) {
@@ -708,6 +952,64 @@ metrics::Counter& Pipeline::decision_counter(const RequestContext& ctx) {
          {"variant", ctx.variant}});
     decision_counters_.emplace(std::move(key), &c);
     return c;
+}
+
+metrics::Counter& Pipeline::attempt_counter(const std::string& provider, const std::string& model,
+                                            Outcome o) {
+    std::string key = provider + '\x1f' + model + '\x1f' + std::string(to_string(o));
+    auto it = attempt_counters_.find(key);
+    if (it != attempt_counters_.end()) return *it->second;
+    auto& c = metrics::global().counter(
+        "baton_upstream_attempts_total", "Upstream attempts by provider, model and outcome class.",
+        {{"provider", provider}, {"model", model}, {"outcome", std::string(to_string(o))}});
+    attempt_counters_.emplace(std::move(key), &c);
+    return c;
+}
+
+metrics::Counter& Pipeline::retry_decision(std::string_view action) {
+    std::string key = "\x1e" + std::string(action);
+    auto it = attempt_counters_.find(key);
+    if (it != attempt_counters_.end()) return *it->second;
+    auto& c = metrics::global().counter("baton_retry_decisions_total",
+                                        "What the attempt loop did after a failed attempt.",
+                                        {{"decision", std::string(action)}});
+    attempt_counters_.emplace(std::move(key), &c);
+    return c;
+}
+
+metrics::Counter& Pipeline::breaker_skips(const std::string& model) {
+    std::string key = "\x1d" + model;
+    auto it = attempt_counters_.find(key);
+    if (it != attempt_counters_.end()) return *it->second;
+    auto& c = metrics::global().counter("baton_circuit_skips_total",
+                                        "Candidates skipped because their circuit breaker was open.",
+                                        {{"model", model}});
+    attempt_counters_.emplace(std::move(key), &c);
+    return c;
+}
+
+awaitable<void> Pipeline::admin_health(RequestContext& ctx) {
+    const auto& rt = *ctx.rt;
+    auto now = Clock::now();
+    nlohmann::json models = nlohmann::json::array();
+    for (size_t i = 0; i < rt.config->models.size(); ++i) {
+        const auto& m = rt.config->models[i];
+        auto lat = rt.stats->read(i);
+        auto& b = *rt.breakers[i];
+        models.push_back({{"model", m.name},
+                          {"provider", m.provider},
+                          {"circuit", CircuitBreaker::to_string(b.state(now))},
+                          {"consecutive_failures", b.consecutive_failures()},
+                          {"ttft_ms_ewma", lat.ttft_ms},
+                          {"tokens_per_s_ewma", lat.tokens_per_s},
+                          {"latency_samples", lat.ttft_samples}});
+    }
+    nlohmann::json j{{"status", process_.draining.load() ? "draining" : "ok"},
+                     {"config_generation", rt.generation},
+                     {"models", models}};
+    ctx.status = 200;
+    co_await ctx.out.send(200, "application/json", "x-request-id: " + ctx.request_id + "\r\n",
+                          j.dump(2));
 }
 
 void Pipeline::record_latency(const RequestContext& ctx) {

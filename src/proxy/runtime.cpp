@@ -80,6 +80,21 @@ std::shared_ptr<const Runtime> build_runtime(std::shared_ptr<const config::Confi
     if (previous && previous->stats) {
         rt->stats->import_from(*previous->stats, *previous->config, *cfg);
     }
+    {
+        // Breakers live as long as their deployment (provider/model) stays configured.
+        static std::mutex mu;
+        static std::map<std::string, std::weak_ptr<CircuitBreaker>> live;
+        std::lock_guard lk(mu);
+        for (const auto& m : cfg->models) {
+            auto key = m.provider + "/" + m.name;
+            auto b = live[key].lock();
+            if (!b) {
+                b = std::make_shared<CircuitBreaker>();
+                live[key] = b;
+            }
+            rt->breakers.push_back(std::move(b));
+        }
+    }
     auto& reg = metrics::global();
     const char* cost_help = "Estimated spend in USD (tokens x catalogue prices), by model and route.";
     for (size_t i = 0; i < cfg->models.size(); ++i) {

@@ -20,6 +20,10 @@
 //                     read starts after the write completes: backpressure); a client that
 //                     disconnects closes the upstream connection; a failure after the first
 //                     byte ends the stream with an SSE error event + [DONE], never a clean end
+//   7b. on failure   (before the first byte) the outcome is classified (proxy/resilience.hpp) and
+//                     the attempt retried (backoff with jitter, Retry-After, retry budget,
+//                     deadline incl. x-baton-timeout-ms) or the next ranked candidate tried;
+//                     open circuit breakers are skipped; x-baton-attempts/-fallback-from say so
 //   8. finish         connection back to the pool only if the response was read completely;
 //                     metrics; one access-log line (no prompt text, no keys)
 // Every error response is produced by openai::error_body (one mapping table).
@@ -30,6 +34,7 @@
 
 #include "baton/core/error.hpp"
 #include "baton/policy/engine.hpp"
+#include "baton/proxy/resilience.hpp"
 #include "baton/proxy/runtime.hpp"
 #include "baton/server/handler.hpp"
 #include "baton/upstream/pool.hpp"
@@ -37,6 +42,7 @@
 namespace baton::proxy {
 
 struct RequestContext;
+struct Attempt;
 
 class Pipeline final : public server::RequestHandler {
 public:
@@ -54,8 +60,16 @@ private:
     const Runtime& pin();
     upstream::Pool& pool_for(const Runtime& rt, size_t provider_index);
     awaitable<void> chat(RequestContext& ctx);
-    awaitable<void> forward(RequestContext& ctx);
-    awaitable<void> mock(RequestContext& ctx);
+    awaitable<void> serve(RequestContext& ctx, const policy::Plan& plan);
+    void use_candidate(RequestContext& ctx, const policy::Plan& plan, size_t model_index,
+                       unsigned attempts, const std::string& fallback_from);
+    awaitable<Attempt> forward(RequestContext& ctx, Clock::time_point deadline);
+    awaitable<Attempt> mock(RequestContext& ctx);
+    metrics::Counter& attempt_counter(const std::string& provider, const std::string& model,
+                                      Outcome o);
+    metrics::Counter& retry_decision(std::string_view action);
+    metrics::Counter& breaker_skips(const std::string& model);
+    awaitable<void> admin_health(RequestContext& ctx);
     awaitable<void> send_error(RequestContext& ctx, const Error& e);
     awaitable<void> admin(RequestContext& ctx);
     awaitable<void> explain(RequestContext& ctx);
@@ -72,6 +86,7 @@ private:
     std::map<std::string, std::unique_ptr<upstream::Pool>> pools_;  // by ProviderRuntime::pool_key
     uint64_t rng_state_;
     std::unordered_map<std::string, metrics::Counter*> decision_counters_;  // this worker's cache
+    std::unordered_map<std::string, metrics::Counter*> attempt_counters_;
 };
 
 }  // namespace baton::proxy

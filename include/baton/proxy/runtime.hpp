@@ -15,6 +15,7 @@
 #include "baton/metrics/registry.hpp"
 #include "baton/policy/engine.hpp"
 #include "baton/policy/stats.hpp"
+#include "baton/proxy/resilience.hpp"
 #include "baton/upstream/connection.hpp"
 
 namespace baton::proxy {
@@ -51,6 +52,8 @@ struct Runtime {
     std::vector<std::string> upstream_model_json;  // per model: "\"upstream-name\"" (JSON string)
     policy::CompiledPolicy policy;                 // routes, rules, lookup tables
     std::shared_ptr<policy::LatencyStats> stats;   // live TTFT / tokens-per-second per model
+    // Per model (deployment = provider + model): shared across reloads while the pair exists.
+    std::vector<std::shared_ptr<CircuitBreaker>> breakers;
     // baton_cost_usd_total{model,route} for every (route, candidate) and (model, model) pair.
     std::map<std::pair<std::string, size_t>, metrics::Counter*, std::less<>> cost_counters;
     metrics::Counter* cost_counter(std::string_view route, size_t model_index) const;
