@@ -226,6 +226,7 @@ step build "podman build --format docker --pull=never -f docker/Dockerfile -t $I
 # mirror without a container network (none is configured here). --ulimit: RUN steps otherwise ask
 # for limits above the host's hard limits, which root cannot raise here (no CAP_SYS_RESOURCE).
 set +e
+: >"$WORK/build.log"
 podman build --format docker --pull=never --network host \
   --ulimit "nofile=$hard_nofile:$hard_nofile" --ulimit "nproc=$hard_nproc:$hard_nproc" \
   -f docker/Dockerfile -t "$IMAGE" . \

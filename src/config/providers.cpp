@@ -15,7 +15,7 @@ namespace {
 
 const std::vector<std::string> kProviderKeys{
     "name",      "kind",     "base_url", "api_key", "max_connections",
-    "pool_idle", "timeouts", "tls",      "headers", "mock"};
+    "pool_idle", "timeouts", "tls",      "headers", "mock", "resilience"};
 const std::vector<std::string> kKinds{"openai", "mock"};
 
 std::string resolve_path(const std::string& base_dir, const std::string& path) {
@@ -108,6 +108,40 @@ bool read_timeouts(const Cursor& c, ProviderTimeouts& out) {
                     [&](const Cursor& v) { return read_duration(v, one, out.first_byte); });
     good &= m.field("idle", [&](const Cursor& v) { return read_duration(v, one, out.idle); });
     good &= m.field("total", [&](const Cursor& v) { return read_duration(v, one, out.total); });
+    return good;
+}
+
+bool read_resilience(const Cursor& c, Resilience& out) {
+    MapCursor m(c, {"max_retries", "backoff_base", "backoff_cap", "retry_after_cap", "breaker"});
+    bool good = m.ok();
+    const Millis zero{0};
+    good &= m.field("max_retries",
+                    [&](const Cursor& v) { return read_uint_as(v, 0, 10, out.max_retries); });
+    good &= m.field("backoff_base",
+                    [&](const Cursor& v) { return read_duration(v, zero, out.backoff_base); });
+    good &= m.field("backoff_cap",
+                    [&](const Cursor& v) { return read_duration(v, zero, out.backoff_cap); });
+    good &= m.field("retry_after_cap",
+                    [&](const Cursor& v) { return read_duration(v, zero, out.retry_after_cap); });
+    good &= m.field("breaker", [&](const Cursor& b) {
+        MapCursor bm(b, {"consecutive_failures", "failure_ratio", "min_requests", "window",
+                         "cool_down"});
+        bool ok = bm.ok();
+        ok &= bm.field("consecutive_failures", [&](const Cursor& v) {
+            return read_uint_as(v, 1, 1'000'000, out.breaker_consecutive);
+        });
+        ok &= bm.field("failure_ratio",
+                       [&](const Cursor& v) { return read_double(v, 0.01, 1.0, out.breaker_ratio); });
+        ok &= bm.field("min_requests", [&](const Cursor& v) {
+            return read_uint_as(v, 1, 1'000'000, out.breaker_min_requests);
+        });
+        ok &= bm.field("window",
+                       [&](const Cursor& v) { return read_duration(v, Millis{1}, out.breaker_window); });
+        ok &= bm.field("cool_down", [&](const Cursor& v) {
+            return read_duration(v, Millis{1}, out.breaker_cool_down);
+        });
+        return ok;
+    });
     return good;
 }
 
@@ -232,6 +266,7 @@ void parse_provider(const Cursor& item, Draft& draft, Provider& p, ProviderInfo&
     m.field("timeouts", [&](const Cursor& v) { return read_timeouts(v, p.timeouts); });
     m.field("tls", [&](const Cursor& v) { return read_tls(v, draft, p.tls_settings); });
     m.field("headers", [&](const Cursor& v) { return read_headers(v, p.headers); });
+    m.field("resilience", [&](const Cursor& v) { return read_resilience(v, p.resilience); });
     m.field("mock", [&](const Cursor& v) {
         if (!read_mock(v, p.mock)) return false;
         if (kind == "openai") v.warning("ignored: mock settings apply only to kind mock");

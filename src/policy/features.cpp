@@ -450,7 +450,7 @@ private:
         return p + len;
     }
 
-    // A backslash not handled by a run loop: \uXXXX outside ASCII, or something unexpected.
+    // A backslash not handled by a run loop. Always consumes at least one byte.
     const unsigned char* escape(const unsigned char* p, const unsigned char* end) {
         if (p + 1 < end && p[1] == 'u') {
             int64_t cp = unicode_escape(p, end);
@@ -461,19 +461,19 @@ private:
                 return p + 6;
             }
             if (cp >= 0) {
-                Cls k = kClass[static_cast<size_t>(cp)];
-                if (k == Cls::letter || k == Cls::digit) {  // rare: count as one character
-                    ++s.bytes;
-                    ++s.punct;
-                    ++s.punct_runs;
-                    return p + 6;
-                }
+                if (kClass[static_cast<size_t>(cp)] == Cls::punct) return puncts(p, end);
+                // Rare: an escaped ASCII letter, digit, blank or control. One character.
+                ++s.bytes;
+                ++s.punct;
+                ++s.punct_runs;
+                prev_backslash_ = false;
+                return p + 6;
             }
-        }
-        if (p + 1 < end) {
+            // malformed \u: a stray backslash (below)
+        } else if (p + 1 < end) {
             unsigned char e = p[1];
             if (e == 'n' || e == 'r' || e == 't' || e == 'b' || e == 'f') return blanks(p, end);
-            if (e == '"' || e == '\\' || e == '/' || e == 'u') return puncts(p, end);
+            if (e == '"' || e == '\\' || e == '/') return puncts(p, end);
         }
         // Stray backslash (or a malformed escape): one punctuation character.
         ++s.bytes;

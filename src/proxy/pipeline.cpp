@@ -25,10 +25,6 @@ namespace {
 constexpr uint64_t kMaxUpstreamBody = 64ull << 20;  // non-stream response bodies read whole
 constexpr size_t kRelayPiece = 16 * 1024;
 constexpr size_t kMaxErrorBody = 1 << 20;
-constexpr unsigned kMaxRetriesPerTarget = 2;     // retries of one target before falling back
-constexpr Duration kBackoffBase = std::chrono::milliseconds(100);
-constexpr Duration kBackoffCap = std::chrono::seconds(2);
-constexpr Duration kRetryAfterCap = std::chrono::seconds(10);
 
 RetryBudget& retry_budget() {
     static RetryBudget b;
@@ -431,7 +427,6 @@ awaitable<void> Pipeline::serve(RequestContext& ctx, const policy::Plan& plan) {
     std::optional<Attempt> last;          // the last failure, returned if nothing succeeds
     std::string last_model_failed;
     std::string skipped;                  // candidates skipped for an open breaker / no key
-    const unsigned max_retries = kMaxRetriesPerTarget;
     for (const auto& cand : plan.ranked) {
         const auto& m = cfg.models[cand.model_index];
         const auto& prov = cfg.providers[m.provider_index];
@@ -475,7 +470,8 @@ awaitable<void> Pipeline::serve(RequestContext& ctx, const policy::Plan& plan) {
             attempt_counter(prov.name, m.name, a.outcome).inc();
             ctx.attempt_outcome = std::string(to_string(a.outcome));
             if (a.committed) co_return;  // answered (or failed visibly mid-stream)
-            Action act = decide(a.outcome, try_n, max_retries);
+            const auto& res = prov.resilience;
+            Action act = decide(a.outcome, try_n, res.max_retries);
             if (act == Action::retry_same) {
                 if (!rb.try_retry()) {
                     act = Action::fall_back;
@@ -490,12 +486,12 @@ awaitable<void> Pipeline::serve(RequestContext& ctx, const policy::Plan& plan) {
             if (act == Action::give_up) break;
             if (act == Action::fall_back) break;
             // retry the same target after a backoff (or the upstream's Retry-After, capped)
-            Duration wait = backoff(try_n, kBackoffBase, kBackoffCap,
+            Duration wait = backoff(try_n, res.backoff_base, res.backoff_cap,
                                     static_cast<double>(splitmix64(rng_state_) >> 11) * 0x1.0p-53);
             if (last->retry_after >= 0) {
                 wait = std::min<Duration>(std::chrono::duration_cast<Duration>(
                                               std::chrono::duration<double>(last->retry_after)),
-                                          kRetryAfterCap);
+                                          Duration(res.retry_after_cap));
             }
             if (Clock::now() + wait >= deadline) break;
             asio::steady_timer t(ex_, wait);

@@ -86,10 +86,13 @@ std::shared_ptr<const Runtime> build_runtime(std::shared_ptr<const config::Confi
         static std::map<std::string, std::weak_ptr<CircuitBreaker>> live;
         std::lock_guard lk(mu);
         for (const auto& m : cfg->models) {
+            const auto& r = cfg->providers[m.provider_index].resilience;
+            BreakerSettings bs{r.breaker_consecutive, r.breaker_ratio, r.breaker_min_requests,
+                               r.breaker_window, r.breaker_cool_down};
             auto key = m.provider + "/" + m.name;
             auto b = live[key].lock();
-            if (!b) {
-                b = std::make_shared<CircuitBreaker>();
+            if (!b || !(b->settings() == bs)) {  // new deployment, or its settings changed
+                b = std::make_shared<CircuitBreaker>(bs);
                 live[key] = b;
             }
             rt->breakers.push_back(std::move(b));

@@ -52,6 +52,19 @@ struct MockSettings {
     std::vector<int> error_statuses{500};  // statuses drawn for injected failures
 };
 
+// Retries and circuit breaking for a provider's deployments (docs/resilience.md).
+struct Resilience {
+    uint32_t max_retries = 2;              // retries of one target before falling back
+    Millis backoff_base{100};              // full-jitter exponential backoff
+    Millis backoff_cap{2'000};
+    Millis retry_after_cap{10'000};        // an upstream Retry-After is honoured up to this
+    uint32_t breaker_consecutive = 5;      // open after this many failures in a row
+    double breaker_ratio = 0.5;            // ... or this failure share in the window
+    uint32_t breaker_min_requests = 20;    // ... once the window holds this many outcomes
+    Millis breaker_window{30'000};
+    Millis breaker_cool_down{10'000};      // open → half-open (one probe) after this
+};
+
 struct Tls {
     std::string ca_file;          // extra CA bundle (PEM) for private CAs; empty = system store
     bool verify = true;           // certificate + host-name verification
@@ -77,6 +90,7 @@ struct Provider {
     Tls tls_settings;
     std::map<std::string, std::string> headers;  // extra headers sent upstream
     MockSettings mock;                 // kind: mock only
+    Resilience resilience;
 };
 
 // Closed vocabulary of model capabilities (validated by the loader).

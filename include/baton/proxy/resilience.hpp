@@ -83,12 +83,14 @@ struct BreakerSettings {
     uint32_t min_requests = 20;
     Duration window = std::chrono::seconds(30);
     Duration cool_down = std::chrono::seconds(10);
+    bool operator==(const BreakerSettings&) const = default;
 };
 
 class CircuitBreaker {
 public:
     enum class State { closed, open, half_open };
     explicit CircuitBreaker(BreakerSettings s = {}) : s_(s) {}
+    const BreakerSettings& settings() const { return s_; }
 
     // May a request go to this deployment now? In half-open, true for exactly one probe.
     bool allow(Clock::time_point now);

@@ -132,6 +132,10 @@ TEST(TokenEstimate, DecodesJsonEscapes) {
     scan_text("caf\\u00e9 \\ud83d\\ude00", u);
     EXPECT_EQ(u.nonascii2, 1u);
     EXPECT_EQ(u.nonascii4, 1u);
+    // Escaped ASCII blanks/controls, malformed escapes and a trailing backslash all advance.
+    TextStats odd;
+    scan_text("a\\u0020b\\u0009\\uZZZZ\\x\\u00\\", odd);
+    EXPECT_EQ(odd.words, 6u);  // a, b, u|ZZZZ (camel hump), x, u
     // Raw UTF-8 is decoded the same way.
     TextStats r;
     scan_text("caf\xc3\xa9 \xf0\x9f\x98\x80 \xe5\x8c\x97", r);
