@@ -12,9 +12,11 @@
 #   4. build       podman build --format docker --pull=never -f docker/Dockerfile -t baton .
 #   5. inspect     user, HEALTHCHECK, STOPSIGNAL, EXPOSE, BATON_LISTEN, entrypoint, size
 #   6. run         the container with the image's defaults (0.0.0.0:8080) in its own network
-#                  namespace, so no host port can clash; checks run inside that namespace
-#   7. checks      /healthz, /readyz, chat completion, healthcheck, SIGHUP reload, non-root
-#   8. stop        podman stop -t 40: exit code 0 well within the drain time
+#                  namespace (so no host port can clash; requests are sent from inside it),
+#                  config/ mounted from the host, read-only root, no capabilities
+#   7. checks      /healthz, /readyz, chat completion, HEALTHCHECK, non-root, SIGHUP reload of
+#                  an edited config
+#   8. stop        podman stop -t 40 (SIGTERM): exit code 0 well within the drain time
 #
 # Environment:
 #   DOCKER_TEST_IMAGE       image tag to build (default: baton)
@@ -57,14 +59,25 @@ step() {
   STEP_NAME="$1" STEP_T0=$(now)
   printf '\n==> [%4ss] %s: %s\n' "$(( $(now) - T_START ))" "$1" "$2"
 }
-fail() { printf '\ndocker-test: FAIL (%s): %s\n' "${STEP_NAME:-setup}" "$*" >&2; exit 1; }
+fail() {
+  local why="$*" state
+  # A check that fails because baton died says so.
+  if [ -n "${CONTAINER_STARTED:-}" ] \
+     && state=$(podman inspect --format '{{.State.Status}} {{.State.ExitCode}}' "$CONTAINER" 2>/dev/null) \
+     && [ "${state%% *}" != running ]; then
+    why="$why [baton is no longer running: ${state%% *}, exit code ${state##* }]"
+  fi
+  printf '\ndocker-test: FAIL (%s): %s\n' "${STEP_NAME:-setup}" "$why" >&2
+  exit 1
+}
 cannot() { printf '\ndocker-test: CANNOT RUN (%s): %s\n' "${STEP_NAME:-setup}" "$*" >&2; exit 2; }
 ok() { log "ok: $*"; }
 
 # ---- cleanup ------------------------------------------------------------------------------
-ROOTFS=""
+ROOTFS="" BUILD_PID="" CONTAINER_STARTED=""
 cleanup() {
   local rc=$?
+  if [ -n "$BUILD_PID" ] && kill -0 "$BUILD_PID" 2>/dev/null; then kill "$BUILD_PID" 2>/dev/null || true; fi
   if [ "$rc" -ne 0 ] && command -v podman >/dev/null && podman container exists "$CONTAINER" 2>/dev/null; then
     echo "---- last lines of the container log ----" >&2
     podman logs --tail 40 "$CONTAINER" >&2 2>&1 || true
@@ -231,10 +244,10 @@ podman build --format docker --pull=never --network host \
   --ulimit "nofile=$hard_nofile:$hard_nofile" --ulimit "nproc=$hard_nproc:$hard_nproc" \
   -f docker/Dockerfile -t "$IMAGE" . \
   >"$WORK/build.log" 2>&1 &
-build_pid=$!
+build_pid=$! BUILD_PID=$!
 # Show the Dockerfile steps as they start (the full log is in $WORK/build.log).
-tail -n +1 -f --pid=$build_pid "$WORK/build.log" | grep --line-buffered -E '^(STEP [0-9]+|runtime packages:|COMMIT|baton [0-9])' &
-wait $build_pid; build_rc=$?
+tail -n +1 -f --pid=$build_pid "$WORK/build.log" | grep --line-buffered -E '^(\[[0-9]+/[0-9]+\] )?(STEP [0-9]+|runtime packages:|COMMIT|baton [0-9])' &
+wait $build_pid; build_rc=$? BUILD_PID=""
 sleep 0.5
 set -e
 if [ $build_rc -ne 0 ]; then
@@ -286,6 +299,7 @@ chmod 755 "$WORK/config" && chmod 644 "$WORK/config/baton.yaml"
 podman run -d --name "$CONTAINER" --network none -v "$WORK/config:/etc/baton:ro" \
   --read-only --cap-drop ALL --security-opt no-new-privileges "$IMAGE" >"$WORK/run.log" 2>&1 \
   || { grep -v 'systemd connection' "$WORK/run.log" >&2; fail "podman run failed"; }
+CONTAINER_STARTED=1
 pid=$(podman inspect --format '{{.State.Pid}}' "$CONTAINER")
 [ -n "$pid" ] && [ "$pid" != 0 ] || fail "container is not running (state: $(podman inspect --format '{{.State.Status}}' "$CONTAINER"))"
 incurl() { nsenter --target "$pid" --net curl -sS --max-time 10 "$@"; }

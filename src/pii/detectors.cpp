@@ -90,8 +90,7 @@ bool phone_valid(const Text& s, const PGroup* g, int k, bool plus, std::size_t s
         uint32_t a = g[0].len(), b = g[1].len(), c = g[2].len();
         if ((a == 4 && b <= 2 && c <= 2) || (a <= 2 && b <= 2 && c == 4)) return false;  // date
     }
-    if (k == 2 && !g[0].paren) {
-        if (sep == ' ' && g[0].len() <= 4 && g[1].len() >= 4) return true;
+    if (k == 2 && !g[0].paren) {  // "467 3395": as often a house number + street number
         if (sep == '-' && g[0].len() <= 4 && g[1].len() >= 6) return true;
         return phone_context(s, start);
     }
@@ -119,6 +118,17 @@ std::size_t phone_extension(const Text& s, std::size_t e) {
 }
 
 }  // namespace
+
+bool arithmetic(const Text& s, std::size_t b, std::size_t e) {
+    std::size_t j = e;
+    if (s.at(j) == ' ') ++j;
+    char next = s.at(j);
+    if (next == '=' || next == '*' || next == '/' || next == '<' || next == '>') return true;
+    if (b == 0) return false;
+    std::size_t k = b - 1;
+    if (s.t[k] == ' ' && k > 0) --k;
+    return s.t[k] == '=';
+}
 
 bool context_has(const Text& s, std::size_t i, std::size_t window,
                  std::initializer_list<std::string_view> words) {
@@ -169,14 +179,19 @@ std::size_t detect_card(const Text& s, std::size_t i) {
     int total = nd;
     for (int k = ng; k >= 1; --k) {
         if (k < ng) total -= group_len[k];
-        if (total < 13) break;
-        if (total > 19) continue;
-        bool grouped = true;
-        if (k > 1) {
-            for (int m = 0; m < k && grouped; ++m) {
-                grouped = group_len[m] >= 3 && group_len[m] <= 7;
-            }
+        if (total < 12) break;
+        // 12-digit (Maestro) numbers only next to a card keyword.
+        if (total == 12 && !context_has(s, i, 32, {"card", "visa", "maestro", "mastercard",
+                                                   "amex", "cc ", "cc#", "cc:"})) {
+            break;
         }
+        if (total > 19) continue;
+        // Shorter than the digit run only when a space follows (not "1234-5678-...-99").
+        if (k < ng && s.at(group_end[k - 1]) != ' ') continue;
+        // Grouped as printed on cards: 4-4-4-4(-3), 4-6-5, 4-6-4.
+        bool grouped = k == 1 || group_len[0] == 4;
+        for (int m = 1; m < k && grouped; ++m) grouped = group_len[m] >= 3 && group_len[m] <= 6;
+        if (grouped && arithmetic(s, i, group_end[k - 1])) return 0;
         std::string_view d(digits.data(), static_cast<std::size_t>(total));
         if (grouped && card_prefix_plausible(d) && luhn_valid(d)) return group_end[k - 1];
     }
@@ -254,7 +269,22 @@ std::size_t detect_ipv6(const Text& s, std::size_t i) {
     if (is_word(s.at(j))) return 0;
     std::string_view v = s.t.substr(i, end - i);
     if (v.size() < 3 || v.find_first_of("0123456789") == std::string_view::npos) return 0;
-    return ipv6_valid(v) ? end : 0;
+    if (!ipv6_valid(v)) return 0;
+    // Short compressed forms ("1::2", "::2") are more often Python slices than addresses: with
+    // at most two groups, one group needs 3+ hex digits ("fe80::1"); "::1" is kept.
+    if (v.find("::") != std::string_view::npos && v != "::1" && v.find('.') == v.npos) {
+        int groups = 0;
+        std::size_t longest = 0;
+        for (std::size_t k = 0; k < v.size();) {
+            std::size_t l = k;
+            while (l < v.size() && v[l] != ':') ++l;
+            if (l > k) ++groups;
+            longest = std::max(longest, l - k);
+            k = l + 1;
+        }
+        if (groups <= 2 && longest < 3) return 0;
+    }
+    return end;
 }
 
 std::size_t detect_phone(const Text& s, std::size_t i) {
@@ -304,7 +334,8 @@ std::size_t detect_phone(const Text& s, std::size_t i) {
         if (k == ng) end = phone_extension(s, end);
         char after = s.at(end);
         if (is_word(after) || after == '@') continue;
-        if (phone_valid(s, g.data(), k, plus, i)) return end;
+        if (k < ng && after != ' ') continue;  // "555-123-4567-8" is not a phone number
+        if (phone_valid(s, g.data(), k, plus, i)) return arithmetic(s, i, end) ? 0 : end;
     }
     return 0;
 }
@@ -338,6 +369,9 @@ std::size_t detect_private_key(const Text& s, std::size_t i) {
     if (label_end == std::string_view::npos || label_end - i > 80) return 0;
     std::string_view label = s.t.substr(i + kBegin.size(), label_end - i - kBegin.size());
     if (!label.ends_with("PRIVATE KEY") && !label.ends_with("PRIVATE KEY BLOCK")) return 0;
+    for (char c : label) {
+        if (!(flags(c) & (kUpper | kDigit)) && c != ' ') return 0;
+    }
     std::size_t end_marker = s.t.find("-----END ", label_end + 5);
     if (end_marker == std::string_view::npos) return s.size();  // unterminated: redact the rest
     std::size_t close = s.t.find("-----", end_marker + 9);

@@ -28,6 +28,17 @@ constexpr std::string_view kStems[kClassCount] = {"EMAIL", "PHONE", "CARD", "IBA
 
 // ---- the scan loop --------------------------------------------------------------------------
 
+// First letters of prefix-anchored secrets: AKIA/AIza, gh*_/github_pat_, sk-/sk_/rk_, xox/xapp,
+// eyJ.
+constexpr uint8_t kSecretStart = 1;
+constexpr std::array<uint8_t, 256> make_table2() {
+    std::array<uint8_t, 256> t{};
+    for (char c : std::string_view("Agsrxe")) t[static_cast<unsigned char>(c)] = kSecretStart;
+    return t;
+}
+constexpr std::array<uint8_t, 256> kTable2 = make_table2();
+uint8_t flags2(char c) { return kTable2[static_cast<unsigned char>(c)]; }
+
 class Scan {
 public:
     Scan(std::string_view text, ClassSet classes, std::vector<Finding>& out)
@@ -90,36 +101,66 @@ private:
         return e;
     }
 
-    // At a word start (t[i] in [A-Za-z0-9_], t[i-1] not): anchored detectors by first character,
-    // then the generic token check once per token; returns where scanning resumes.
+    // At a word start (t[i] in [A-Za-z0-9_], t[i-1] not): anchored detectors chosen by the
+    // first character and the shape of the word, then the generic token check once per token;
+    // returns where scanning resumes.
     std::size_t word(std::size_t i) {
-        const char c = s_.t[i];
+        const std::size_t n = s_.size();
+        const char* p = s_.t.data();
+        const char c = p[i];
+        std::size_t we = i + 1;
+        while (we < n && is_word(p[we])) ++we;
+        std::size_t te = tok_end_;
+        if (i >= te) {  // a new token: [A-Za-z0-9_+/=-]+ (the same for every word inside it)
+            te = we;
+            while (te < n && (flags(p[te]) & kToken)) ++te;
+            tok_end_ = te;
+        }
+        const char next = s_.at(we);
         std::size_t e = 0;
         if (is_digit(c)) {
-            if (want(Class::card) && (e = detect_card(s_, i))) return emit(Kind::card, i, e);
-            if (want(Class::ssn) && (e = detect_ssn(s_, i))) return emit(Kind::ssn, i, e);
-            if (want(Class::ip)) {
-                if ((e = detect_ipv4(s_, i))) return emit(Kind::ipv4, i, e);
-                if ((e = detect_ipv6(s_, i))) return emit(Kind::ipv6, i, e);
+            std::size_t r = i + 1;
+            while (r < n && is_digit(p[r])) ++r;
+            const std::size_t digits = r - i;
+            const char nx = s_.at(r);
+            const bool sep = (nx == ' ' || nx == '-' || nx == '.') && is_digit(s_.at(r + 1));
+            if (want(Class::card) && (digits >= 12 || (digits == 4 && sep)) &&
+                (e = detect_card(s_, i))) {
+                return emit(Kind::card, i, e);
             }
-            if (want(Class::phone) && (e = detect_phone(s_, i))) return emit(Kind::phone, i, e);
+            if (want(Class::ssn) && ((digits == 3 && sep) || digits == 9) &&
+                (e = detect_ssn(s_, i))) {
+                return emit(Kind::ssn, i, e);
+            }
+            if (want(Class::ip)) {
+                if (digits <= 3 && nx == '.' && (e = detect_ipv4(s_, i))) {
+                    return emit(Kind::ipv4, i, e);
+                }
+                if (we - i <= 4 && next == ':' && (e = detect_ipv6(s_, i))) {
+                    return emit(Kind::ipv6, i, e);
+                }
+            }
+            if (want(Class::phone) && (sep || (nx == ' ' && s_.at(r + 1) == '(') ||
+                                       (digits >= 7 && digits <= 15)) &&
+                (e = detect_phone(s_, i))) {
+                return emit(Kind::phone, i, e);
+            }
         } else if (c != '_') {
-            if (want(Class::iban) && is_alpha(s_.at(i + 1)) && is_digit(s_.at(i + 2)) &&
-                is_digit(s_.at(i + 3)) && (e = detect_iban(s_, i))) {
+            if (want(Class::iban) && we - i >= 4 && is_alpha(p[i + 1]) && is_digit(p[i + 2]) &&
+                is_digit(p[i + 3]) && (e = detect_iban(s_, i))) {
                 return emit(Kind::iban, i, e);
             }
             Kind kind = Kind::high_entropy;
-            if (want(Class::secret) && (e = detect_secret(s_, i, kind))) return emit(kind, i, e);
-            if (want(Class::ip) && is_hex(c) && (e = detect_ipv6(s_, i))) {
+            if (want(Class::secret) && te - i >= 10 &&
+                (flags2(c) & kSecretStart) && (e = detect_secret(s_, i, kind))) {
+                return emit(kind, i, e);
+            }
+            if (want(Class::ip) && is_hex(c) && we - i <= 4 && next == ':' &&
+                (e = detect_ipv6(s_, i))) {
                 return emit(Kind::ipv6, i, e);
             }
         }
-        const std::size_t n = s_.size();
-        std::size_t we = i + 1;
-        while (we < n && is_word(s_.t[we])) ++we;
         if (want(Class::secret) && i >= generic_until_) {
-            std::size_t te = we;
-            while (te < n && (flags(s_.t[te]) & kToken)) ++te;
             generic_until_ = te;
             if (te - i >= 32 && te - i <= 256 && high_entropy_token(s_.t.substr(i, te - i))) {
                 return emit(Kind::high_entropy, i, te);
@@ -133,6 +174,7 @@ private:
     std::vector<Finding>& out_;
     std::size_t last_end_ = 0;
     std::size_t generic_until_ = 0;
+    std::size_t tok_end_ = 0;
 };
 
 // ---- JSON string decoding with an offset map --------------------------------------------------
@@ -341,6 +383,13 @@ void scan(std::string_view text, const ScanOptions& opts, std::vector<Finding>& 
 std::vector<Finding> scan(std::string_view text, const ScanOptions& opts) {
     std::vector<Finding> out;
     scan(text, opts, out);
+    return out;
+}
+
+std::string json_unescape(std::string_view raw) {
+    std::string out;
+    std::vector<Escape> esc;
+    decode(raw, out, esc);
     return out;
 }
 

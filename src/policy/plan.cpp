@@ -12,6 +12,7 @@ namespace {
 
 constexpr double kSimpleQualityCap = 0.5;  // simple tier: quality above this counts the same
 constexpr double kComplexQualityBoost = 3.0;  // complex tier: quality weight x3, renormalised
+constexpr double kSimpleQualityDamp = 0.5;     // simple tier: quality weight x0.5, renormalised
 constexpr double kDominantWeight = 0.8;       // x-baton-objective: this term's weight
 constexpr double kQualitySpreadFloor = 0.1;   // min quality spread used for normalisation
 constexpr double kRelativeSpreadFloor = 0.1;  // min cost/latency spread, share of the maximum
@@ -248,7 +249,9 @@ struct Planner {
         fail_if(f.images && !(caps & cap_vision), Filter::vision);
         fail_if(f.json_schema && !(caps & cap_json_schema), Filter::json_schema);
         fail_if(f.json_object && !(caps & (cap_json_mode | cap_json_schema)), Filter::json_mode);
-        fail_if(f.stream && !(caps & cap_streaming), Filter::streaming);
+        // Every chat model streams unless its catalogue entry lists capabilities without
+        // `streaming`; a model with no capabilities declared is not excluded from streams.
+        fail_if(f.stream && caps != 0 && !(caps & cap_streaming), Filter::streaming);
         if ((required_caps & caps) != required_caps || unknown_capability) {
             for (size_t i = 0; i < required_cap_bits.size(); ++i) {
                 uint32_t bit = required_cap_bits[i];
@@ -397,6 +400,9 @@ struct Planner {
         } else if (out.tier == Tier::complex) {
             w.quality *= kComplexQualityBoost;
             normalise(w);
+        } else if (out.tier == Tier::simple) {
+            w.quality *= kSimpleQualityDamp;
+            normalise(w);
         }
         out.objective = w;
     }
@@ -440,13 +446,22 @@ struct Planner {
         auto term = [](double v, double best, double spread) {
             return spread > 0 ? std::clamp(1.0 - std::fabs(v - best) / spread, 0.0, 1.0) : 1.0;
         };
-        const double cspread = std::max(cmax - cmin, kRelativeSpreadFloor * cmax);
+        auto log_term = [](double v, double lo, double hi) {
+            if (!(lo > 0) || hi <= lo * (1.0 + kRelativeSpreadFloor)) {
+                // free models or near-equal prices: fall back to the linear distance
+                double spread = std::max(hi - lo, kRelativeSpreadFloor * hi);
+                return spread > 0 ? std::clamp(1.0 - (v - lo) / spread, 0.0, 1.0) : 1.0;
+            }
+            return std::clamp(1.0 - std::log(v / lo) / std::log(hi / lo), 0.0, 1.0);
+        };
         const double lspread = std::max(lmax - lmin, kRelativeSpreadFloor * lmax);
         const double qspread = std::max(qmax - qmin, kQualitySpreadFloor);
         std::vector<uint32_t> order(n);
         for (size_t i = 0; i < n; ++i) {
             Score& sc = scored[i].score;
-            sc.cost_term = term(sc.cost_usd, cmin, cspread);
+            // Cost on a log scale: prices span orders of magnitude, and a model 10x the price
+            // of the cheapest is not "90% as cheap" because a third one costs 50x.
+            sc.cost_term = log_term(sc.cost_usd, cmin, cmax);
             sc.latency_term = term(sc.latency_ms, lmin, lspread);
             sc.quality_term = term(qeff[i], qmax, qspread);
             sc.total = w.cost * sc.cost_term + w.latency * sc.latency_term +

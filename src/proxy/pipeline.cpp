@@ -493,7 +493,9 @@ awaitable<void> Pipeline::serve(RequestContext& ctx, const policy::Plan& plan) {
                                               std::chrono::duration<double>(last->retry_after)),
                                           Duration(res.retry_after_cap));
             }
-            if (Clock::now() + wait >= deadline) break;
+            // never wait past the request's deadline nor the provider's total timeout
+            auto limit = std::min(deadline, ctx.req.received + prov.timeouts.total);
+            if (Clock::now() + wait >= limit) break;
             asio::steady_timer t(ex_, wait);
             co_await t.async_wait(use_nothrow);
         }

@@ -102,6 +102,7 @@ TEST(AccessLogTest, OneJsonLinePerRequestWithFields) {
 TEST(AccessLogTest, NeverLogsPromptOrProviderKey) {
     FakeUpstream up;
     GatewayConfig cfg;
+    cfg.max_retries = 0;
     cfg.upstream_base_url = up.base_url();
     auto gw = make_gateway(cfg);
     ASSERT_TRUE(gw->start());

@@ -206,7 +206,10 @@ TEST(ProxyTest, ClientDisconnectMidStreamCancelsUpstream) {
 }
 
 TEST(ProxyTest, PassesUpstreamErrorStatusAndBodyThrough) {
-    ProxyRig s;
+    // With retries off, an upstream error is the answer (retries: resilience_test.cpp).
+    GatewayConfig no_retries;
+    no_retries.max_retries = 0;
+    ProxyRig s(no_retries);
     const std::string rate_limited =
         R"({"error":{"message":"Rate limit reached for requests","type":"requests",)"
         R"("param":null,"code":"rate_limit_exceeded"}})";
@@ -226,6 +229,7 @@ TEST(ProxyTest, PassesUpstreamErrorStatusAndBodyThrough) {
     ASSERT_TRUE(r429.ok) << r429.describe();
     EXPECT_EQ(r429.status, 429u);
     EXPECT_EQ(r429.body, rate_limited);
+    EXPECT_EQ(r429.header("retry-after"), "7");
 
     HttpResponse r500 = http_post(s.gw->port(), kChat, chat_body("m1", "please-500"));
     ASSERT_TRUE(r500.ok) << r500.describe();

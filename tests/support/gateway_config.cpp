@@ -41,6 +41,7 @@ std::string GatewayConfig::to_yaml() const {
       << "    timeouts: {connect: " << connect_timeout << ", first_byte: " << first_byte_timeout
       << ", idle: " << upstream_idle_timeout << ", total: " << total_timeout << "}\n";
     if (!ca_file.empty()) y << "    tls: {ca_file: " << quoted(ca_file) << "}\n";
+    if (max_retries) y << "    resilience: {max_retries: " << *max_retries << "}\n";
     y << "  - name: demo\n"
       << "    kind: mock\n"
       << "    mock: {latency: " << mock_latency << ", tokens: " << mock_tokens

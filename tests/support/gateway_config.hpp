@@ -35,6 +35,7 @@ struct GatewayConfig {
     std::string upstream_idle_timeout = "1s";
     std::string total_timeout = "10s";
     std::string ca_file;  // tls.ca_file when non-empty
+    std::optional<unsigned> max_retries;  // resilience.max_retries (gateway default: 2)
     // provider "demo" (kind mock) and its model demo-small
     std::string mock_latency = "0ms";
     unsigned mock_tokens = 8;

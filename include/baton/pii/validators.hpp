@@ -35,12 +35,16 @@ bool ipv4_valid(std::string_view s);
 bool ipv6_valid(std::string_view s);
 
 // Generic-token rule: length 32..256 over [A-Za-z0-9+/=_-], at least 2 digits, 2 upper-case
-// and 2 lower-case letters, class transitions between neighbours >= 40%, no '/'-separated
-// segment that is a lower-case word of 3+ letters, and entropy >= kEntropyFloor bits/char.
+// and 2 lower-case letters, no '/'-separated segment that is a lower-case word of 3+ letters,
+// under 80% of the bytes in word-like runs ([a-z]{3,} or [A-Z][a-z]{2,}), and Shannon entropy
+// >= kEntropyFloor bits/char (trailing '=' padding ignored).
 inline constexpr double kEntropyFloor = 4.0;
 bool high_entropy_token(std::string_view s);
 
 // Emits `value` (UTF-8) escaped for the inside of a JSON string literal.
 void json_escape_append(std::string_view value, std::string& out);
+// Decodes the contents of a JSON string literal (escapes as written) to UTF-8; malformed escapes
+// are kept literally, lone surrogates become U+FFFD.
+std::string json_unescape(std::string_view raw);
 
 }  // namespace baton::pii

@@ -115,6 +115,10 @@ TEST(PlanFilters, Capabilities) {
     f.stream = true;
     p = run_plan(c, "auto", f);
     EXPECT_TRUE(has_reason(p, exclusion_of(c, p, "strong"), "capability:streaming"));
+    // a model that declares no capabilities at all is assumed to stream
+    c.models[1].capabilities = {};
+    p = run_plan(c, "auto", f);
+    EXPECT_EQ(exclusion_of(c, p, "strong"), nullptr);
 }
 
 TEST(PlanFilters, ToolsRequestNeverGoesToModelWithoutTools) {
