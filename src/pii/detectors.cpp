@@ -89,6 +89,7 @@ bool phone_valid(const Text& s, const PGroup* g, int k, bool plus, std::size_t s
     if (k == 3 && ctx_free_sep && !g[0].paren) {
         uint32_t a = g[0].len(), b = g[1].len(), c = g[2].len();
         if ((a == 4 && b <= 2 && c <= 2) || (a <= 2 && b <= 2 && c == 4)) return false;  // date
+        if (a == 3 && b == 2 && c == 4 && sep == '-') return false;  // SSN shape, invalid SSN
     }
     if (k == 2 && !g[0].paren) {  // "467 3395": as often a house number + street number
         if (sep == '-' && g[0].len() <= 4 && g[1].len() >= 6) return true;
@@ -122,8 +123,7 @@ std::size_t phone_extension(const Text& s, std::size_t e) {
 bool arithmetic(const Text& s, std::size_t b, std::size_t e) {
     std::size_t j = e;
     if (s.at(j) == ' ') ++j;
-    char next = s.at(j);
-    if (next == '=' || next == '*' || next == '/' || next == '<' || next == '>') return true;
+    if (s.at(j) == '=') return true;
     if (b == 0) return false;
     std::size_t k = b - 1;
     if (s.t[k] == ' ' && k > 0) --k;
@@ -245,9 +245,7 @@ std::size_t detect_ipv4(const Text& s, std::size_t i) {
         if (d == j || d - j > 3) return 0;
         j = d;
     }
-    if (is_word(s.at(j)) || ((s.at(j) == '.' || s.at(j) == ':') && is_digit(s.at(j + 1)))) {
-        return 0;
-    }
+    if (is_word(s.at(j)) || (s.at(j) == '.' && is_digit(s.at(j + 1)))) return 0;
     return ipv4_valid(s.t.substr(i, j - i)) ? j : 0;
 }
 

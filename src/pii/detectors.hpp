@@ -74,8 +74,8 @@ inline bool glued_to_number(const Text& s, std::size_t i) {
     return (p == '.' || p == '-' || p == '/' || p == ':' || p == ',') && is_digit(s.t[i - 2]);
 }
 
-// True when the candidate [b, e) is part of arithmetic: "=" before it, or "=", "*", "/", "<",
-// ">" after it (one space allowed), as in "600-198-209 = 193".
+// True when the candidate [b, e) is part of arithmetic: "=" before or after it (one space
+// allowed), as in "600-198-209 = 193".
 bool arithmetic(const Text& s, std::size_t b, std::size_t e);
 
 // True when one of the given lower-case keywords occurs in the `window` bytes before `i`.

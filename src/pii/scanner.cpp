@@ -111,9 +111,12 @@ private:
         std::size_t we = i + 1;
         while (we < n && is_word(p[we])) ++we;
         std::size_t te = tok_end_;
-        if (i >= te) {  // a new token: [A-Za-z0-9_+/=-]+ (the same for every word inside it)
+        if (i >= te) {  // a new token: [A-Za-z0-9_+/-]+ and '=' padding at its very end
             te = we;
-            while (te < n && (flags(p[te]) & kToken)) ++te;
+            while (te < n && (flags(p[te]) & kToken) && p[te] != '=') ++te;
+            std::size_t pad = te;
+            while (pad < n && p[pad] == '=') ++pad;
+            if (pad > te && !(pad < n && (flags(p[pad]) & kToken))) te = pad;  // "key=value"
             tok_end_ = te;
         }
         const char next = s_.at(we);

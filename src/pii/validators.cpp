@@ -259,7 +259,7 @@ bool high_entropy_token(std::string_view s) {
             return false;
         }
     }
-    if (digits < 2 || up < 2 || low < 2) return false;
+    if (digits < 1 || up < 2 || low < 2) return false;
     // Word-likeness: bytes in runs [a-z]{3,} or [A-Z][a-z]{2,}. Random base62/base64 strings of
     // 32+ characters stay below 0.75 in 99.9% of cases; CamelCase identifiers are above 0.85.
     std::size_t wordy = 0;

@@ -126,6 +126,38 @@ Role role_before(std::string_view body, size_t gap_begin, size_t text_begin) {
     return value == "user" ? Role::user : Role::other;
 }
 
+constexpr size_t kLastBudget = 8 * 1024;    // bytes of the last user message scanned at most
+constexpr size_t kTotalBudget = 12 * 1024;  // bytes of all message text scanned at most
+
+// A prefix of raw JSON string text of at most `max` bytes that does not end inside an escape
+// sequence (\uXXXX is the longest: 6 bytes).
+std::string_view safe_prefix(std::string_view text, size_t max) {
+    size_t cut = std::min(max, text.size());
+    size_t lo = cut > 6 ? cut - 6 : 0;
+    for (size_t i = cut; i > lo; --i) {
+        if (text[i - 1] == '\\') {
+            cut = i - 1;
+            // an escaped backslash pair ("\\\\") may end here; step before it to be safe
+            while (cut > 0 && text[cut - 1] == '\\') --cut;
+            break;
+        }
+    }
+    return text.substr(0, cut);
+}
+
+void scale(TextStats& t, double f) {
+    auto sc = [f](uint32_t& v) {
+        double x = static_cast<double>(v) * f;
+        v = x >= 4294967295.0 ? UINT32_MAX : static_cast<uint32_t>(std::lround(x));
+    };
+    sc(t.bytes); sc(t.words); sc(t.word_chars_over4); sc(t.word_chars_over8); sc(t.caps_words);
+    sc(t.digit_groups); sc(t.punct); sc(t.punct_runs); sc(t.newline_runs); sc(t.blank_runs);
+    sc(t.nonascii2); sc(t.nonascii3); sc(t.nonascii4); sc(t.code_fences); sc(t.backticks);
+    sc(t.code_punct); sc(t.code_words); sc(t.math); sc(t.math_words); sc(t.list_items);
+    sc(t.step_phrases); sc(t.strong_reasoning); sc(t.reasoning); sc(t.questions);
+    sc(t.constraints);
+}
+
 uint32_t round_tokens(double t) { return t <= 0 ? 0u : static_cast<uint32_t>(std::lround(t)); }
 
 }  // namespace
@@ -169,11 +201,35 @@ Features extract_features(const openai::ChatRequest& req, std::string_view body)
         }
     }
 
+    // Bounded work per request: at most kLastBudget bytes of the last user message and
+    // kTotalBudget bytes in all are scanned; counts of a sampled group are scaled up by the
+    // share that was scanned (prose and code are homogeneous enough for the estimate to hold;
+    // docs/routing.md). So a 100 KB prompt costs the same few microseconds as a 12 KB one.
     TextStats last, rest;
+    uint64_t last_total = 0, rest_total = 0;
     for (size_t k = 0; k < n; ++k) {
         if (!in_body(spans[k])) continue;
+        (k >= last_begin && k < last_end ? last_total : rest_total) += spans[k].size();
+    }
+    size_t last_budget = static_cast<size_t>(std::min<uint64_t>(last_total, kLastBudget));
+    size_t rest_budget = kTotalBudget - last_budget;
+    uint64_t last_scanned = 0, rest_scanned = 0;
+    for (size_t k = 0; k < n; ++k) {
+        if (!in_body(spans[k])) continue;
+        bool in_last = k >= last_begin && k < last_end;
+        size_t& budget = in_last ? last_budget : rest_budget;
+        if (budget == 0) continue;
         std::string_view text = body.substr(spans[k].begin, spans[k].size());
-        scan_text(text, k >= last_begin && k < last_end ? last : rest);
+        if (text.size() > budget) text = safe_prefix(text, budget);
+        budget -= std::min(budget, text.size());
+        (in_last ? last_scanned : rest_scanned) += text.size();
+        scan_text(text, in_last ? last : rest);
+    }
+    if (last_scanned > 0 && last_scanned < last_total) {
+        scale(last, static_cast<double>(last_total) / static_cast<double>(last_scanned));
+    }
+    if (rest_scanned > 0 && rest_scanned < rest_total) {
+        scale(rest, static_cast<double>(rest_total) / static_cast<double>(rest_scanned));
     }
     double last_tokens = estimate_tokens(last);
     f.last_user_tokens = round_tokens(last_tokens);

@@ -917,10 +917,21 @@ void Pipeline::finish(RequestContext& ctx) {
 
 namespace baton::proxy {
 
-policy::Plan Pipeline::make_plan(RequestContext& ctx) {
+policy::Plan Pipeline::make_plan(RequestContext& ctx, bool for_explain) {
     const auto& rt = *ctx.rt;
     auto body = std::string_view(ctx.req.msg.body());
-    auto features = policy::extract_features(ctx.chat, body);
+    // A model named directly, with no rules configured, is served without filters or scoring:
+    // the text scan for token and complexity estimates would be wasted work on the hot path.
+    policy::Features features;
+    if (!for_explain && rt.config->rules.empty() && rt.config->find_model(ctx.chat.model)) {
+        features.stream = ctx.chat.stream;
+        features.tools = ctx.chat.has_tools;
+        features.images = ctx.chat.has_images;
+        features.message_count = ctx.chat.message_count;
+        features.prompt_tokens = static_cast<uint32_t>(ctx.chat.text_bytes / 4);
+    } else {
+        features = policy::extract_features(ctx.chat, body);
+    }
     BeastHeaders headers(ctx.req.msg);
     policy::PlanInput in(*rt.config, rt.policy, ctx.chat.model, features);
     in.headers = &headers;
@@ -1041,7 +1052,7 @@ awaitable<void> Pipeline::explain(RequestContext& ctx) {
     }
     ctx.chat = std::move(*scanned);
     ctx.model_asked = ctx.chat.model;
-    auto plan = make_plan(ctx);
+    auto plan = make_plan(ctx, true);
     if (!plan.ok() && plan.error->code == Errc::model_not_found) {
         co_await send_error(ctx, *plan.error);
         co_return;

@@ -34,7 +34,7 @@ bool ipv4_valid(std::string_view s);
 // an embedded IPv4 tail).
 bool ipv6_valid(std::string_view s);
 
-// Generic-token rule: length 32..256 over [A-Za-z0-9+/=_-], at least 2 digits, 2 upper-case
+// Generic-token rule: length 32..256 over [A-Za-z0-9+/=_-], at least 1 digit, 2 upper-case
 // and 2 lower-case letters, no '/'-separated segment that is a lower-case word of 3+ letters,
 // under 80% of the bytes in word-like runs ([a-z]{3,} or [A-Z][a-z]{2,}), and Shannon entropy
 // >= kEntropyFloor bits/char (trailing '=' padding ignored).

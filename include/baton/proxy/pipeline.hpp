@@ -73,7 +73,7 @@ private:
     awaitable<void> send_error(RequestContext& ctx, const Error& e);
     awaitable<void> admin(RequestContext& ctx);
     awaitable<void> explain(RequestContext& ctx);
-    policy::Plan make_plan(RequestContext& ctx);
+    policy::Plan make_plan(RequestContext& ctx, bool for_explain = false);
     metrics::Counter& decision_counter(const RequestContext& ctx);
     void record_latency(const RequestContext& ctx);
     void finish(RequestContext& ctx);
