@@ -4,7 +4,7 @@ CONFIG ?= config/baton.yaml
 RELEASE_DIR := build/release
 TEST_DIR := build/asan
 
-.PHONY: deps build run test unit integration e2e bench clean check docker-test
+.PHONY: deps build run test unit integration e2e bench bench-micro clean check docker-test
 
 deps:
 	./scripts/install-deps.sh
@@ -29,6 +29,12 @@ check: build
 
 bench:
 	./bench/run.sh
+
+# Google Benchmark micro-benchmarks of the hot pieces (scan + rewrite, features, plan, PII scan).
+bench-micro: deps
+	cmake -S . -B build/bench -G Ninja -DCMAKE_BUILD_TYPE=Release -DBATON_BUILD_TESTS=OFF -DBATON_BUILD_BENCH=ON
+	cmake --build build/bench -j $(JOBS)
+	for b in build/bench/bench/*_bench; do $$b --benchmark_min_time=0.2; done
 
 # Builds docker/Dockerfile with podman and checks the image for real (docs/docker.md).
 docker-test:

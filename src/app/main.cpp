@@ -111,6 +111,17 @@ struct Daemon {
         try {
             auto cfg = std::make_shared<const config::Config>(std::move(r.config));
             auto previous = holder.current();
+            const auto& old_sv = previous->config->server;
+            const auto& new_sv = cfg->server;
+            if (old_sv.listen != new_sv.listen || old_sv.threads != new_sv.threads ||
+                old_sv.max_body_bytes != new_sv.max_body_bytes ||
+                old_sv.max_header_bytes != new_sv.max_header_bytes ||
+                old_sv.max_connections != new_sv.max_connections ||
+                old_sv.timeouts.header_read != new_sv.timeouts.header_read ||
+                old_sv.timeouts.idle != new_sv.timeouts.idle) {
+                spdlog::warn("reload: changes to server.* (listen, threads, limits, timeouts "
+                             "except drain) take effect at the next restart");
+            }
             holder.publish(proxy::build_runtime(cfg, ++generation, previous.get()));
             log::setup(cfg->logging.level, cfg->logging.access_log);
             reload_ok->inc();

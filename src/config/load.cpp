@@ -1,6 +1,10 @@
 // Entry points (load_file / load_string), the top level and the server/logging sections.
 #include "baton/config/load.hpp"
 
+#include <openssl/sha.h>
+
+#include <cstdio>
+
 #include <yaml-cpp/yaml.h>
 
 #include <cerrno>
@@ -129,6 +133,22 @@ LoadResult load_text(std::string_view yaml, const std::string& file_name, std::s
 }  // namespace
 }  // namespace detail
 
+namespace {
+// SHA-256 of the loaded text, hex: which config version is running (GET /admin/config).
+std::string sha256_hex(std::string_view s) {
+    unsigned char md[SHA256_DIGEST_LENGTH];
+    SHA256(reinterpret_cast<const unsigned char*>(s.data()), s.size(), md);
+    std::string out;
+    out.reserve(2 * sizeof md);
+    char buf[3];
+    for (unsigned char b : md) {
+        std::snprintf(buf, sizeof buf, "%02x", b);
+        out += buf;
+    }
+    return out;
+}
+}  // namespace
+
 LoadResult load_file(const std::string& path) {
     auto unreadable = [&](const std::string& reason) {
         LoadResult result;
@@ -146,7 +166,9 @@ LoadResult load_file(const std::string& path) {
     std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
     if (in.bad()) return unreadable("I/O error");
     const auto dir = std::filesystem::path(path).parent_path().string();
-    return detail::load_text(text, path, dir);
+    auto result = detail::load_text(text, path, dir);
+    result.config.source_sha256 = sha256_hex(text);
+    return result;
 }
 
 LoadResult load_string(std::string_view yaml, const std::string& file_name) {

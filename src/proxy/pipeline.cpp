@@ -302,6 +302,10 @@ awaitable<void> Pipeline::admin(RequestContext& ctx) {
         co_await admin_health(ctx);
         co_return;
     }
+    if (path == "/admin/config") {
+        co_await admin_config(ctx);
+        co_return;
+    }
     if (path == "/healthz" || path == "/readyz" || path == "/metrics" || path == "/v1/models" ||
         path == "/models") {
         if (!get) {
@@ -1016,6 +1020,43 @@ awaitable<void> Pipeline::admin_health(RequestContext& ctx) {
     nlohmann::json j{{"status", process_.draining.load() ? "draining" : "ok"},
                      {"config_generation", rt.generation},
                      {"models", models}};
+    ctx.status = 200;
+    co_await ctx.out.send(200, "application/json", "x-request-id: " + ctx.request_id + "\r\n",
+                          j.dump(2));
+}
+
+// The loaded config, summarised: what is running, never a secret (keys appear only as their
+// env:/file: reference, or "<inline>").
+awaitable<void> Pipeline::admin_config(RequestContext& ctx) {
+    const auto& rt = *ctx.rt;
+    const auto& c = *rt.config;
+    nlohmann::json providers = nlohmann::json::array();
+    for (const auto& p : c.providers) {
+        std::string key = p.api_key_ref;
+        if (key.empty() && !p.api_key.empty()) key = "<inline, redacted>";
+        providers.push_back({{"name", p.name},
+                             {"kind", p.kind == config::ProviderKind::mock ? "mock" : "openai"},
+                             {"base_url", p.base_url},
+                             {"api_key", key},
+                             {"api_key_missing", p.api_key_missing},
+                             {"max_connections", p.max_connections}});
+    }
+    nlohmann::json models = nlohmann::json::array();
+    for (const auto& m : c.models) {
+        models.push_back({{"name", m.name}, {"provider", m.provider},
+                          {"upstream_model", m.upstream_model}, {"tags", m.tags},
+                          {"capabilities", m.capabilities}});
+    }
+    nlohmann::json routes = nlohmann::json::array();
+    for (const auto& r : c.routes) routes.push_back({{"name", r.name}, {"candidates", r.candidates}});
+    nlohmann::json j{{"source", c.source_path},
+                     {"sha256", c.source_sha256},
+                     {"loaded_at", rt.loaded_at},
+                     {"generation", rt.generation},
+                     {"providers", providers},
+                     {"models", models},
+                     {"routes", routes},
+                     {"rules", c.rules.size()}};
     ctx.status = 200;
     co_await ctx.out.send(200, "application/json", "x-request-id: " + ctx.request_id + "\r\n",
                           j.dump(2));

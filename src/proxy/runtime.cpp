@@ -2,6 +2,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include <chrono>
+#include <ctime>
+
 #include "baton/core/error.hpp"
 
 namespace baton::proxy {
@@ -67,6 +70,14 @@ std::shared_ptr<const Runtime> build_runtime(std::shared_ptr<const config::Confi
     auto rt = std::make_shared<Runtime>();
     rt->config = cfg;
     rt->generation = generation;
+    {
+        auto now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+        std::tm tm{};
+        gmtime_r(&now, &tm);
+        char buf[32];
+        std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+        rt->loaded_at = buf;
+    }
     rt->policy = policy::compile(*cfg);
     if (!rt->policy.ok()) {
         std::string msg;

@@ -210,6 +210,7 @@ struct Rule {
 
 struct Config {
     std::string source_path;     // file it was loaded from
+    std::string source_sha256;  // SHA-256 (hex) of the file's text (load_file only)
     Server server;
     Logging logging;
     std::vector<Provider> providers;

@@ -70,6 +70,7 @@ private:
     metrics::Counter& retry_decision(std::string_view action);
     metrics::Counter& breaker_skips(const std::string& model);
     awaitable<void> admin_health(RequestContext& ctx);
+    awaitable<void> admin_config(RequestContext& ctx);
     awaitable<void> send_error(RequestContext& ctx, const Error& e);
     awaitable<void> admin(RequestContext& ctx);
     awaitable<void> explain(RequestContext& ctx);

@@ -60,6 +60,7 @@ struct Runtime {
     std::string models_json;                                 // GET /v1/models body
     std::string known_models_list;                           // "a, b, c" for 404 messages
     uint64_t generation = 0;
+    std::string loaded_at;  // UTC ISO-8601 time this snapshot was built
 };
 
 // Compiles a validated config (TLS contexts, request prefixes, metric cells). Throws
