@@ -120,7 +120,8 @@ log "$(podman --version), $(runc --version | head -1)"
 # ---- 2. podman configuration --------------------------------------------------------------
 step config "containers.conf for this machine"
 # crun and podman's default ulimits (nofile/nproc above the host's hard limits, which root cannot
-# raise here: no CAP_SYS_RESOURCE) fail: use runc and the host's own hard limits. No systemd runs as PID 1: cgroupfs, file events/logs.
+# raise here: no CAP_SYS_RESOURCE) fail: use runc and the host's own hard limits. systemd is not
+# PID 1: cgroupfs, and events and logs in files.
 hard_nofile=$(ulimit -Hn); [ "$hard_nofile" = unlimited ] && hard_nofile=1048576
 hard_nproc=$(ulimit -Hu); [ "$hard_nproc" = unlimited ] && hard_nproc=32768
 # podman lowers its own (and so conmon's and runc's) nproc hard limit to 32768: above that, runc

@@ -122,7 +122,8 @@ struct Daemon {
                 spdlog::warn("reload: changes to server.* (listen, threads, limits, timeouts "
                              "except drain) take effect at the next restart");
             }
-            holder.publish(proxy::build_runtime(cfg, ++generation, previous.get()));
+            holder.publish(proxy::build_runtime(cfg, generation + 1, previous.get()));
+            ++generation;  // only once the new snapshot is built and published
             log::setup(cfg->logging.level, cfg->logging.access_log);
             reload_ok->inc();
             spdlog::info("config reloaded from {} (generation {})", config_path, generation);

@@ -427,10 +427,19 @@ awaitable<void> Pipeline::serve(RequestContext& ctx, const policy::Plan& plan) {
     }
 
     unsigned attempts = 0;
-    std::string first_model;
+    // The plan's first choice: a response from any other candidate says it fell back from it.
+    const std::string& planned = cfg.models[plan.ranked.front().model_index].name;
     std::optional<Attempt> last;          // the last failure, returned if nothing succeeds
-    std::string last_model_failed;
     std::string skipped;                  // candidates skipped for an open breaker / no key
+    struct RetrySlot {                    // a retry in flight counts against the budget
+        RetryBudget& rb;
+        bool held = false;
+        void release() {
+            if (held) rb.retry_finished();
+            held = false;
+        }
+        ~RetrySlot() { release(); }
+    } slot{rb};
     for (const auto& cand : plan.ranked) {
         const auto& m = cfg.models[cand.model_index];
         const auto& prov = cfg.providers[m.provider_index];
@@ -441,21 +450,21 @@ awaitable<void> Pipeline::serve(RequestContext& ctx, const policy::Plan& plan) {
                                        "provider \"" + prov.name + "\" has no API key: " +
                                            prov.api_key_missing_reason +
                                            ". Set it and reload or restart baton.");
-                last_model_failed = m.name;
             }
-            skipped += (skipped.empty() ? "" : ", ") + m.name + " (no key)";
+            if (!skipped.empty()) skipped += ", ";
+            skipped += m.name + " (no key)";
             continue;
         }
         if (!breaker.allow(Clock::now())) {
-            skipped += (skipped.empty() ? "" : ", ") + m.name + " (circuit open)";
+            if (!skipped.empty()) skipped += ", ";
+            skipped += m.name + " (circuit open)";
             breaker_skips(m.name).inc();
             continue;
         }
         for (unsigned try_n = 1;; ++try_n) {
             ++attempts;
-            if (first_model.empty()) first_model = m.name;
-            use_candidate(ctx, plan, cand.model_index, attempts,
-                          first_model == m.name ? std::string() : first_model);
+            std::string from = planned == m.name ? std::string() : planned;
+            use_candidate(ctx, plan, cand.model_index, attempts, from);
             if (attempts == 1) decision_counter(ctx).inc();
             ctx.upstream_start = {};
             ctx.upstream_end = {};
@@ -467,6 +476,7 @@ awaitable<void> Pipeline::serve(RequestContext& ctx, const policy::Plan& plan) {
             } else {
                 a = co_await forward(ctx, deadline);
             }
+            slot.release();
             bool healthy = a.outcome == Outcome::ok || a.outcome == Outcome::client_error ||
                            a.outcome == Outcome::content_policy ||
                            a.outcome == Outcome::context_length;
@@ -476,30 +486,36 @@ awaitable<void> Pipeline::serve(RequestContext& ctx, const policy::Plan& plan) {
             if (a.committed) co_return;  // answered (or failed visibly mid-stream)
             const auto& res = prov.resilience;
             Action act = decide(a.outcome, try_n, res.max_retries);
+            std::string_view why = to_string(act);
+            Duration wait{};
             if (act == Action::retry_same) {
-                if (!rb.try_retry()) {
+                // back off (or follow the upstream's Retry-After, capped), but never past the
+                // request's deadline or the provider's total timeout, never into an open
+                // breaker, and only within the retry budget
+                wait = backoff(try_n, res.backoff_base, res.backoff_cap,
+                               static_cast<double>(splitmix64(rng_state_) >> 11) * 0x1.0p-53);
+                if (a.retry_after >= 0) {
+                    wait = std::min<Duration>(std::chrono::duration_cast<Duration>(
+                                                  std::chrono::duration<double>(a.retry_after)),
+                                              Duration(res.retry_after_cap));
+                }
+                auto limit = std::min(deadline, ctx.req.received + prov.timeouts.total);
+                if (Clock::now() + wait >= limit) {
                     act = Action::fall_back;
-                    retry_decision("budget_exhausted").inc();
+                    why = "no_time_to_retry";
+                } else if (!breaker.allow(Clock::now())) {
+                    act = Action::fall_back;
+                    why = "circuit_opened";
+                } else if (!rb.try_retry()) {
+                    act = Action::fall_back;
+                    why = "budget_exhausted";
                 } else {
-                    rb.retry_finished();
+                    slot.held = true;
                 }
             }
-            retry_decision(to_string(act)).inc();
+            retry_decision(why).inc();
             last = std::move(a);
-            last_model_failed = m.name;
-            if (act == Action::give_up) break;
-            if (act == Action::fall_back) break;
-            // retry the same target after a backoff (or the upstream's Retry-After, capped)
-            Duration wait = backoff(try_n, res.backoff_base, res.backoff_cap,
-                                    static_cast<double>(splitmix64(rng_state_) >> 11) * 0x1.0p-53);
-            if (last->retry_after >= 0) {
-                wait = std::min<Duration>(std::chrono::duration_cast<Duration>(
-                                              std::chrono::duration<double>(last->retry_after)),
-                                          Duration(res.retry_after_cap));
-            }
-            // never wait past the request's deadline nor the provider's total timeout
-            auto limit = std::min(deadline, ctx.req.received + prov.timeouts.total);
-            if (Clock::now() + wait >= limit) break;
+            if (act != Action::retry_same) break;
             asio::steady_timer t(ex_, wait);
             co_await t.async_wait(use_nothrow);
         }
@@ -509,10 +525,11 @@ awaitable<void> Pipeline::serve(RequestContext& ctx, const policy::Plan& plan) {
 
     // Nothing succeeded: return the last failure (an upstream's own error response as it was).
     if (!last) {
-        co_await send_error(ctx, make_error(Errc::unavailable,
-                                            "no upstream is available for this request: " +
-                                                (skipped.empty() ? std::string("all candidates failed")
-                                                                 : skipped)));
+        // (message built before co_await: GCC 12 miscompiles ?: temporaries in co_await args)
+        std::string msg = "no upstream is available for this request: ";
+        msg += skipped.empty() ? std::string("all candidates failed") : skipped;
+        Error e = make_error(Errc::unavailable, std::move(msg));
+        co_await send_error(ctx, e);
         co_return;
     }
     ctx.error_code = std::string(to_string(last->outcome));
@@ -766,8 +783,23 @@ awaitable<Attempt> Pipeline::forward(RequestContext& ctx, Clock::time_point dead
         }
         if (n == 0) {
             ctx.upstream_end = Clock::now();
+            if (sse) {
+                std::string rest(usage.flush());
+                if (!usage.saw_done()) {
+                    // The upstream ended without its terminator: a truncated stream is never
+                    // passed off as a clean end.
+                    ctx.stream_cut = true;
+                    ctx.error_code = "stream_cut";
+                    spdlog::warn("request {}: stream from provider \"{}\" ended without "
+                                 "[DONE]", ctx.request_id, prov.name);
+                    rest += openai::error_sse_event(make_error(
+                        Errc::upstream_protocol, "upstream stream from provider \"" + prov.name +
+                                                     "\" ended without its terminator"));
+                    rest.append(openai::kSseDone);
+                }
+                co_await ctx.out.write_chunk(rest);
+            }
             clean_end = true;
-            if (sse) co_await ctx.out.write_chunk(usage.flush());
             break;
         }
         std::string_view data(piece.get(), n);
@@ -794,6 +826,7 @@ awaitable<Attempt> Pipeline::forward(RequestContext& ctx, Clock::time_point dead
             lease.discard();
         }
         co_await ctx.out.write_last_chunk();
+        if (ctx.stream_cut) committed.outcome = Outcome::stream_cut;  // ended without [DONE]
     } else {
         committed.outcome = ctx.error_code == "stream_idle_timeout" ? Outcome::timeout_idle
                                                                     : Outcome::stream_cut;
@@ -884,7 +917,9 @@ void Pipeline::finish(RequestContext& ctx) {
     if (ctx.status == 499) g.client_aborts.inc();
     if (ctx.api) {
         auto& mm = ctx.model ? *ctx.rt->model_metrics[ctx.model_index] : *ctx.rt->unknown_model_metrics;
-        std::string_view route = ctx.model ? std::string_view(ctx.model->name) : std::string_view("-");
+        std::string_view route = !ctx.route.empty() ? std::string_view(ctx.route)
+                                 : ctx.model    ? std::string_view(ctx.model->name)
+                                                : std::string_view("-");
         mm.requests(route, ctx.status).inc();
         if (ctx.model) {
             mm.duration->observe_seconds(std::chrono::duration<double>(end - ctx.req.received).count());

@@ -22,6 +22,7 @@ bool is_usage_chunk(std::string_view event) {
 }  // namespace
 
 std::string_view UsageFilter::process(std::string_view complete) {
+    if (!saw_done_ && complete.find("data: [DONE]") != std::string_view::npos) saw_done_ = true;
     // Fast path: no usage numbers in these events.
     if (complete.find("_tokens\"") == std::string_view::npos) return complete;
     if (!strip_) {

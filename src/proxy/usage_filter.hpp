@@ -20,6 +20,8 @@ public:
     std::string_view flush();
 
     bool have_usage() const { return have_usage_; }
+    // True once the OpenAI terminator event "data: [DONE]" went through.
+    bool saw_done() const { return saw_done_; }
     uint64_t prompt_tokens() const { return prompt_; }
     uint64_t completion_tokens() const { return completion_; }
 
@@ -29,6 +31,7 @@ private:
     std::string carry_;
     std::string out_;
     bool have_usage_ = false;
+    bool saw_done_ = false;
     uint64_t prompt_ = 0;
     uint64_t completion_ = 0;
 };

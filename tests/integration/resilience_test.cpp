@@ -221,3 +221,57 @@ TEST(ResilienceTest, ClientDeadlineHeaderShortensTheWait) {
 
 }  // namespace
 }  // namespace baton::test
+
+namespace baton::test {
+namespace {
+
+TEST(ResilienceEdgeTest, StreamEndingWithoutDoneIsReportedNotPassedOffAsClean) {
+    FakeUpstream a, b;
+    auto chunks = sse_chunks({"Hello", " world"}, Millis(0));
+    chunks.pop_back();  // a clean chunked end, but no [DONE]
+    a.enqueue(Reply::sse(chunks));
+    GatewayProcess gw(two_upstreams(a.base_url(), b.base_url()));
+    ASSERT_TRUE(gw.start());
+    auto r = http_stream(gw.port(), kChat, chat_body("auto", "hi", true));
+    ASSERT_EQ(r.status, 200u) << r.describe();
+    auto events = sse_data(r.body);
+    ASSERT_GE(events.size(), 3u) << r.body;
+    EXPECT_EQ(events.back(), "[DONE]");
+    auto err = parse_json(events[events.size() - 2]);
+    ASSERT_TRUE(err.has_value()) << r.body;
+    EXPECT_THAT((*err)["error"]["message"].get<std::string>(), HasSubstr("terminator"));
+    EXPECT_TRUE(gw.wait_for_stdout("\"stream_cut\":true", Millis(2000))) << gw.stdout_text();
+}
+
+TEST(ResilienceEdgeTest, SingleModelWithOpenBreakerAnswers503AndKeepsServing) {
+    FakeUpstream a;
+    a.set_handler([](const RecordedRequest&) {
+        return Reply::json(500, R"({"error":{"message":"down","type":"server_error"}})");
+    });
+    std::string yaml = R"(server: {listen: 127.0.0.1:0, threads: 1}
+logging: {level: info, access_log: off}
+providers:
+  - {name: pa, kind: openai, base_url: )" + a.base_url() + R"(, resilience: {max_retries: 0, breaker: {consecutive_failures: 2, cool_down: 30s}}}
+  - {name: demo, kind: mock}
+models:
+  - {name: ma, provider: pa}
+  - {name: demo-small, provider: demo}
+)";
+    GatewayProcess gw(yaml);
+    ASSERT_TRUE(gw.start());
+    for (int i = 0; i < 2; ++i) {
+        EXPECT_EQ(http_post(gw.port(), kChat, chat_body("ma", "hi")).status, 500u);
+    }
+    for (int i = 0; i < 3; ++i) {  // breaker open: nothing to try
+        auto r = http_post(gw.port(), kChat, chat_body("ma", "hi"));
+        json err;
+        EXPECT_TRUE(is_openai_error(r, 503, &err)) << r.describe();
+        EXPECT_THAT(err["message"].get<std::string>(), HasSubstr("circuit open"));
+    }
+    EXPECT_EQ(a.request_count(), 2u);
+    EXPECT_TRUE(gw.running());
+    EXPECT_EQ(http_post(gw.port(), kChat, chat_body("demo-small", "hi")).status, 200u);
+}
+
+}  // namespace
+}  // namespace baton::test

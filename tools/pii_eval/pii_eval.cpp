@@ -66,7 +66,12 @@ std::string read_file(const std::string& path) {
     return ss.str();
 }
 
-double pct(uint32_t a, uint32_t b) { return b == 0 ? 0.0 : 100.0 * a / b; }
+std::string pct(uint32_t a, uint32_t b) {
+    if (b == 0) return "n/a";
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.1f%%", 100.0 * a / b);
+    return buf;
+}
 
 }  // namespace
 
@@ -206,12 +211,12 @@ int main(int argc, char** argv) {
         all.pred += s.pred;
         all.tp += s.tp;
         all.exact += s.exact;
-        std::printf("| %s | %u | %u | %u | %.1f%% | %.1f%% | %u |\n",
+        std::printf("| %s | %u | %u | %u | %s | %s | %u |\n",
                     std::string(class_name(static_cast<Class>(c))).c_str(), s.gold, s.pred,
-                    s.tp, pct(s.tp, s.pred), pct(s.found, s.gold), s.exact);
+                    s.tp, pct(s.tp, s.pred).c_str(), pct(s.found, s.gold).c_str(), s.exact);
     }
-    std::printf("| **all** | %u | %u | %u | %.1f%% | %.1f%% | %u |\n", all.gold, all.pred,
-                all.tp, pct(all.tp, all.pred), pct(all.found, all.gold), all.exact);
+    std::printf("| **all** | %u | %u | %u | %s | %s | %u |\n", all.gold, all.pred, all.tp,
+                pct(all.tp, all.pred).c_str(), pct(all.found, all.gold).c_str(), all.exact);
     std::printf("\nfalse positives by (class on gold type):\n");
     for (const auto& [k, v] : fp_on_type) std::printf("  %s: %u\n", k.c_str(), v);
     std::printf("json-escaped scan mismatches: %u of %zu records\n", json_mismatch, data.size());
