@@ -14,6 +14,8 @@
 #include <iostream>
 #include <thread>
 
+#include "baton/audit/log.hpp"
+#include "baton/auth/keys.hpp"
 #include "baton/config/load.hpp"
 #include "baton/core/error.hpp"
 #include "baton/core/log.hpp"
@@ -41,6 +43,10 @@ usage:
   baton --check FILE         validate FILE, print every problem, exit 0 (valid) or 1
   baton explain --config FILE REQUEST.json [--header NAME:VALUE ...]
                              print the routing decision for a chat request (no upstream call)
+  baton keys new --name NAME [--secret env:VAR|file:PATH]
+                             print a fresh virtual key (once) and the YAML entry with its hash
+                             (secret defaults to env:BATON_KEY_SECRET)
+  baton audit verify FILE    check an audit log's hash chain; exit 0 intact, 1 broken
   baton --probe URL          GET URL (http://host:port/path); exit 0 on 2xx, 1 otherwise
                              (container health checks without curl)
   baton --version            print the version
@@ -372,8 +378,73 @@ int explain_cli(int argc, char** argv) {
     return plan.ok() ? kExitOk : 1;
 }
 
+// `baton keys new --name NAME`: a fresh key, printed once, and the line for `keys:`.
+int keys_cli(int argc, char** argv) {
+    if (argc < 3 || std::string(argv[2]) != "new") {
+        std::fprintf(stderr, "baton keys: usage: baton keys new --name NAME [--secret REF]\n");
+        return kExitUsage;
+    }
+    std::string name, secret_ref = "env:BATON_KEY_SECRET";
+    for (int i = 3; i < argc; ++i) {
+        std::string a = argv[i];
+        if (a == "--name" && i + 1 < argc) {
+            name = argv[++i];
+        } else if (a == "--secret" && i + 1 < argc) {
+            secret_ref = argv[++i];
+        } else {
+            std::fprintf(stderr, "baton keys new: unexpected argument \"%s\"\n", a.c_str());
+            return kExitUsage;
+        }
+    }
+    if (name.empty()) {
+        std::fprintf(stderr, "baton keys new: --name NAME is required\n");
+        return kExitUsage;
+    }
+    std::string secret;
+    if (secret_ref.rfind("env:", 0) == 0) {
+        const char* v = std::getenv(secret_ref.substr(4).c_str());
+        if (v) secret = v;
+    } else if (secret_ref.rfind("file:", 0) == 0) {
+        std::FILE* f = std::fopen(secret_ref.substr(5).c_str(), "rb");
+        if (f) {
+            char buf[4096];
+            size_t n = std::fread(buf, 1, sizeof buf, f);
+            std::fclose(f);
+            secret.assign(buf, n);
+            while (!secret.empty() && std::isspace(static_cast<unsigned char>(secret.back()))) {
+                secret.pop_back();
+            }
+        }
+    }
+    if (secret.empty()) {
+        std::fprintf(stderr,
+                     "baton keys new: the HMAC secret %s is not set; it must be the same one the "
+                     "gateway reads in auth.secret\n",
+                     secret_ref.c_str());
+        return kExitUsage;
+    }
+    auto key = auth::generate_key();
+    std::printf("key (shown once; give it to %s): %s\n", name.c_str(), key.c_str());
+    std::printf("add under keys: in the config:\n  - {name: %s, hash: %s}\n", name.c_str(),
+                auth::hash_key(secret, key).c_str());
+    return kExitOk;
+}
+
+// `baton audit verify FILE`
+int audit_cli(int argc, char** argv) {
+    if (argc != 4 || std::string(argv[2]) != "verify") {
+        std::fprintf(stderr, "baton audit: usage: baton audit verify FILE\n");
+        return kExitUsage;
+    }
+    auto r = audit::verify(argv[3]);
+    std::printf("%s: %s\n", argv[3], r.to_string().c_str());
+    return r.ok ? kExitOk : 1;
+}
+
 int main(int argc, char** argv) {
     if (argc > 1 && std::string(argv[1]) == "explain") return explain_cli(argc, argv);
+    if (argc > 1 && std::string(argv[1]) == "keys") return keys_cli(argc, argv);
+    if (argc > 1 && std::string(argv[1]) == "audit") return audit_cli(argc, argv);
     std::string config_path, check_path, listen_override;
     if (const char* l = std::getenv("BATON_LISTEN"); l && *l) listen_override = l;
     for (int i = 1; i < argc; ++i) {

@@ -74,7 +74,7 @@ void parse_root(const YAML::Node& root, Draft& draft, Reporter& reporter) {
         top.expected("a mapping with server, logging, providers, models, routes and rules");
         return;
     }
-    MapCursor m(top, {"server", "logging", "providers", "models", "routes", "rules"});
+    MapCursor m(top, {"server", "logging", "providers", "models", "routes", "rules", "auth", "keys"});
     m.field("server", [&](const Cursor& v) {
         parse_server(v, draft.config.server);
         return true;
@@ -103,6 +103,22 @@ void parse_root(const YAML::Node& root, Draft& draft, Reporter& reporter) {
         parse_rules(v, draft);
         return true;
     });
+    m.field("auth", [&](const Cursor& v) {
+        parse_auth(v, draft);
+        return true;
+    });
+    m.field("keys", [&](const Cursor& v) {
+        parse_keys(v, draft);
+        return true;
+    });
+    if (!draft.config.keys.empty() && draft.config.auth.secret.empty()) {
+        top.error("keys are configured but auth.secret is not set (the HMAC secret that `baton "
+                  "keys new` used; give it as env:NAME or file:PATH)");
+    }
+    if (draft.config.auth.required && draft.config.keys.empty()) {
+        top.error("auth.required is true but no keys are configured: every request would be "
+                  "refused");
+    }
 }
 
 LoadResult load_text(std::string_view yaml, const std::string& file_name, std::string base_dir) {

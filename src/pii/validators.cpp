@@ -260,19 +260,26 @@ bool high_entropy_token(std::string_view s) {
         }
     }
     if (digits < 1 || up < 2 || low < 2) return false;
-    // Word-likeness: bytes in runs [a-z]{3,} or [A-Z][a-z]{2,}. Random base62/base64 strings of
-    // 32+ characters stay below 0.75 in 99.9% of cases; CamelCase identifiers are above 0.85.
+    // Word-likeness: bytes in runs [a-z]{3,}, [A-Z][a-z]{2,} or [A-Z]{4,}. Random base62/base64
+    // strings of 32+ characters stay below 0.8 in 99.9% of cases; CamelCase identifiers and
+    // hyphenated phrases are above 0.8.
     std::size_t wordy = 0;
     auto is_low = [](char c) { return c >= 'a' && c <= 'z'; };
+    auto is_up = [](char c) { return c >= 'A' && c <= 'Z'; };
     for (std::size_t k = 0; k < body.size();) {
-        if (!is_low(body[k])) {
-            ++k;
-            continue;
-        }
         std::size_t l = k;
-        while (l < body.size() && is_low(body[l])) ++l;
-        const std::size_t cap = (k > 0 && body[k - 1] >= 'A' && body[k - 1] <= 'Z') ? 1 : 0;
-        if (l - k >= 3 || (cap && l - k >= 2)) wordy += l - k + cap;
+        if (is_low(body[k])) {
+            while (l < body.size() && is_low(body[l])) ++l;
+            const std::size_t cap = (k > 0 && is_up(body[k - 1])) ? 1 : 0;
+            if (l - k >= 3 || (cap && l - k >= 2)) wordy += l - k + cap;
+        } else if (is_up(body[k])) {
+            while (l < body.size() && is_up(body[l])) ++l;
+            std::size_t run = l - k;
+            if (l < body.size() && is_low(body[l])) --run;  // that capital starts the next word
+            if (run >= 4) wordy += run;
+        } else {
+            ++l;
+        }
         k = l;
     }
     if (wordy * 10 >= body.size() * 8) return false;

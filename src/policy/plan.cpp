@@ -607,6 +607,9 @@ void Planner::run() {
             add_unique(out.required_capabilities, c);
         }
     }
+    if (in.extra_required_tags) {
+        for (const auto& t : *in.extra_required_tags) add_unique(out.required_tags, t);
+    }
     if (auto v = header(kHeaderRequireTags)) {
         std::string_view rest = *v;
         while (!rest.empty()) {

@@ -95,6 +95,7 @@ std::string access_log_line(const RequestContext& ctx, Clock::time_point end) {
     field(s, "method", ctx.method);
     field(s, "path", ctx.path);
     field_int(s, "status", ctx.status);
+    if (ctx.principal) field(s, "key", ctx.principal->name());
     if (!ctx.model_asked.empty()) field(s, "model", ctx.model_asked);
     if (ctx.model) {
         field(s, "model_used", ctx.model->name);

@@ -4,7 +4,9 @@
 #include <string>
 
 #include "baton/openai/chat_request.hpp"
+#include "baton/auth/keys.hpp"
 #include "baton/policy/engine.hpp"
+#include "baton/ratelimit/limiter.hpp"
 #include "baton/proxy/resilience.hpp"
 #include "baton/proxy/runtime.hpp"
 #include "baton/server/handler.hpp"
@@ -38,6 +40,9 @@ struct RequestContext {
     size_t model_index = 0;
     const config::Provider* provider = nullptr;
 
+    std::optional<auth::Principal> principal;  // the caller's virtual key, when one was given
+    ratelimit::Ticket ticket;     // rate-limit admission, settled with real usage at the end
+    std::string rate_headers;     // x-ratelimit-* lines for the response
     std::string route;            // route (or model) the plan used
     std::string variant;          // experiment variant, if any
     std::string decisive;         // what decided the choice: cost | latency | quality | ...

@@ -26,6 +26,11 @@ constexpr uint64_t kMaxUpstreamBody = 64ull << 20;  // non-stream response bodie
 constexpr size_t kRelayPiece = 16 * 1024;
 constexpr size_t kMaxErrorBody = 1 << 20;
 
+ratelimit::RateLimiter& rate_limiter() {
+    static ratelimit::RateLimiter limiter;
+    return limiter;
+}
+
 RetryBudget& retry_budget() {
     static RetryBudget b;
     return b;
@@ -263,6 +268,13 @@ awaitable<void> Pipeline::handle(server::Request& req, server::Downstream& out) 
         ctx.request_id = buf;
     }
 
+    // Who is calling (virtual keys). Public paths need no key; /admin/* and explain need an
+    // admin key once keys are configured.
+    bool is_public = ctx.path == "/healthz" || ctx.path == "/readyz" || ctx.path == "/metrics";
+    if (!is_public && !co_await authenticate(ctx)) {
+        finish(ctx);
+        co_return;
+    }
     if (ctx.path == "/v1/chat/completions" || ctx.path == "/chat/completions") {
         ctx.api = true;
         if (req.msg.method() != http::verb::post) {
@@ -286,6 +298,42 @@ awaitable<void> Pipeline::handle(server::Request& req, server::Downstream& out) 
         co_await admin(ctx);
     }
     finish(ctx);
+}
+
+awaitable<bool> Pipeline::authenticate(RequestContext& ctx) {
+    const auto& rt = *ctx.rt;
+    bool admin_path = ctx.path.starts_with("/admin/") || ctx.path == "/v1/route/explain";
+    if (rt.keys.empty()) co_return true;  // no keys configured: open gateway
+    auto presented = auth::extract_key(ctx.req.msg[http::field::authorization],
+                                       ctx.req.msg["x-api-key"]);
+    if (!presented) {
+        co_await send_error(ctx, presented.error());
+        co_return false;
+    }
+    if (presented->source == auth::KeySource::none) {
+        if (rt.config->auth.required || admin_path) {
+            Error e = make_error(Errc::unauthenticated,
+                                 "missing API key: send it as \"Authorization: Bearer bt-...\" "
+                                 "or \"x-api-key\"");
+            co_await send_error(ctx, e);
+            co_return false;
+        }
+        co_return true;
+    }
+    auto p = rt.keys.authenticate(presented->key);
+    if (!p) {
+        co_await send_error(ctx, p.error());
+        co_return false;
+    }
+    ctx.principal = *p;
+    if (admin_path && !ctx.principal->key->admin) {
+        Error e = make_error(Errc::forbidden, "key \"" + ctx.principal->name() +
+                                                  "\" may not use " + std::string(ctx.path) +
+                                                  " (an admin key is needed)");
+        co_await send_error(ctx, e);
+        co_return false;
+    }
+    co_return true;
 }
 
 awaitable<void> Pipeline::admin(RequestContext& ctx) {
@@ -360,6 +408,33 @@ awaitable<void> Pipeline::chat(RequestContext& ctx) {
     ctx.model_asked = ctx.chat.model;
     ctx.stream = ctx.chat.stream;
     const auto& cfg = *ctx.rt->config;
+    if (ctx.principal) {
+        if (auto ok = auth::KeyStore::authorize(*ctx.principal, ctx.chat.model); !ok) {
+            co_await send_error(ctx, ok.error());
+            co_return;
+        }
+        const auto& k = *ctx.principal->key;
+        if (k.rpm || k.tpm || k.max_concurrent) {
+            // tokens are estimated at admission (prompt + max_tokens) and corrected at the end
+            uint32_t estimate = static_cast<uint32_t>(ctx.chat.text_bytes / 4) + 16 +
+                                static_cast<uint32_t>(std::clamp<int64_t>(
+                                    ctx.chat.max_tokens.value_or(256), 0, 1'000'000));
+            auto adm = rate_limiter().admit(k.name, {k.rpm, k.tpm, k.max_concurrent}, estimate);
+            for (const auto& [hk, hv] : adm.headers.http()) {
+                ctx.rate_headers.append(hk).append(": ").append(hv).append("\r\n");
+            }
+            if (!adm.ok()) {
+                ctx.status = 429;
+                ctx.error_code = "rate_limited";
+                std::string extra = "x-request-id: " + ctx.request_id + "\r\nRetry-After: " +
+                                    std::to_string(adm.retry_after_s) + "\r\n" + ctx.rate_headers;
+                Error e = make_error(Errc::rate_limited, adm.message);
+                co_await ctx.out.send(429, "application/json", extra, openai::error_body(e));
+                co_return;
+            }
+            ctx.ticket = std::move(adm.ticket);
+        }
+    }
     auto plan = make_plan(ctx);
     if (!plan.ok()) {
         co_await send_error(ctx, *plan.error);
@@ -392,6 +467,7 @@ void Pipeline::use_candidate(RequestContext& ctx, const policy::Plan& plan, size
     ctx.decision_headers.append("x-baton-model: ").append(ctx.model->name).append("\r\n");
     ctx.decision_headers.append("x-baton-provider: ").append(ctx.provider->name).append("\r\n");
     ctx.decision_headers.append("x-baton-attempts: ").append(std::to_string(attempts)).append("\r\n");
+    ctx.decision_headers.append(ctx.rate_headers);
     if (!fallback_from.empty()) {
         ctx.decision_headers.append("x-baton-fallback-from: ").append(fallback_from).append("\r\n");
     }
@@ -909,6 +985,14 @@ awaitable<Attempt> Pipeline::mock(RequestContext& ctx) {
 }
 
 void Pipeline::finish(RequestContext& ctx) {
+    if (ctx.ticket.valid()) {
+        if (ctx.have_usage) {
+            ctx.ticket.settle(static_cast<uint32_t>(ctx.prompt_tokens + ctx.completion_tokens));
+        } else if (ctx.status != 200) {
+            ctx.ticket.settle(0);  // nothing was generated: refund the estimate
+        }
+        ctx.ticket.release();
+    }
     auto end = Clock::now();
     auto& g = gm();
     g.bytes_in.inc(ctx.req.bytes_in);
@@ -977,6 +1061,10 @@ policy::Plan Pipeline::make_plan(RequestContext& ctx, bool for_explain) {
     in.request = &ctx.chat;
     in.body = body;
     in.sticky.user = ctx.chat.user;
+    if (ctx.principal) {
+        in.sticky.key = ctx.principal->name();
+        in.extra_required_tags = &ctx.principal->key->required_tags;
+    }
     in.today_days = today_days();
     in.stats = rt.stats.get();
     return policy::plan(in);

@@ -87,6 +87,23 @@ std::shared_ptr<const Runtime> build_runtime(std::shared_ptr<const config::Confi
         }
         throw ConfigError(msg);
     }
+    if (!cfg->keys.empty()) {
+        std::vector<auth::KeyConfig> keys;
+        for (const auto& k : cfg->keys) {
+            auth::KeyConfig kc;
+            kc.name = k.name;
+            kc.hash = k.hash;
+            kc.models = k.models;
+            kc.required_tags = k.require_tags;
+            kc.rpm = k.rpm;
+            kc.tpm = k.tpm;
+            kc.max_concurrent = k.max_concurrent;
+            kc.metadata = k.metadata;
+            kc.admin = k.admin;
+            keys.push_back(std::move(kc));
+        }
+        rt->keys = auth::KeyStore(std::move(keys), cfg->auth.secret);
+    }
     rt->stats = std::make_shared<policy::LatencyStats>(cfg->models.size());
     if (previous && previous->stats) {
         rt->stats->import_from(*previous->stats, *previous->config, *cfg);

@@ -70,12 +70,13 @@ std::string AnthropicStreamToOpenAI::feed(std::string_view event, std::string_vi
     }
     if (name == "content_block_start") return on_block_start(*ev);
     if (name == "content_block_delta") return on_block_delta(*ev);
+    if (name == "content_block_stop") return on_block_stop(*ev);
     if (name == "message_delta") {
         on_message_delta(*ev);
         return {};
     }
     if (name == "message_stop") return on_message_stop();
-    return {};  // content_block_stop, and event types added later (clients must ignore them)
+    return {};  // event types added later (clients must ignore unknown ones)
 }
 
 std::string AnthropicStreamToOpenAI::finish() {
@@ -118,6 +119,9 @@ std::string AnthropicStreamToOpenAI::on_block_start(const json& ev) {
     }
     if (type == "thinking") {
         const std::string thinking = str_or(*cb, "thinking");
+        thinking_[index] = {{"type", "thinking"},
+                            {"thinking", thinking},
+                            {"signature", str_or(*cb, "signature")}};
         return thinking.empty() ? std::string()
                                 : chunk({{"reasoning_content", thinking}}, nullptr);
     }
@@ -142,18 +146,28 @@ std::string AnthropicStreamToOpenAI::on_block_delta(const json& ev) {
         json call = {{"index", it->second}, {"function", {{"arguments", part}}}};
         return chunk({{"tool_calls", json::array({std::move(call)})}}, nullptr);
     }
+    auto open = thinking_.find(int_or(ev, "index", -1));
     if (type == "thinking_delta") {
         const std::string thinking = str_or(*delta, "thinking");
+        if (open != thinking_.end()) {
+            open->second["thinking"] = open->second["thinking"].get<std::string>() + thinking;
+        }
         return thinking.empty() ? std::string()
                                 : chunk({{"reasoning_content", thinking}}, nullptr);
     }
-    if (type == "signature_delta" && opts_.thinking_blocks) {
-        json block = {{"type", "thinking"},
-                      {"thinking", ""},
-                      {"signature", str_or(*delta, "signature")}};
-        return chunk({{"thinking_blocks", json::array({std::move(block)})}}, nullptr);
+    if (type == "signature_delta" && open != thinking_.end()) {
+        open->second["signature"] = str_or(*delta, "signature");
     }
     return {};  // citations_delta and unknown deltas
+}
+
+std::string AnthropicStreamToOpenAI::on_block_stop(const json& ev) {
+    auto it = thinking_.find(int_or(ev, "index", -1));
+    if (it == thinking_.end()) return {};
+    json block = std::move(it->second);
+    thinking_.erase(it);
+    if (!opts_.thinking_blocks) return {};
+    return chunk({{"thinking_blocks", json::array({std::move(block)})}}, nullptr);
 }
 
 void AnthropicStreamToOpenAI::on_message_delta(const json& ev) {

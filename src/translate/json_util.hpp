@@ -11,7 +11,7 @@
 
 namespace baton::translate::detail {
 
-using json = nlohmann::json;
+using json = nlohmann::ordered_json;
 
 // The member `key` of `obj`, or nullptr when obj is not an object, the key is absent, or the
 // value is null (OpenAI treats null as "not given" almost everywhere).

@@ -205,13 +205,24 @@ std::optional<baton::Error> thinking_blocks(const json& msg, const std::string& 
     const json* tb = find(msg, "thinking_blocks");
     if (!tb) return std::nullopt;
     if (!tb->is_array()) return invalid("thinking_blocks must be an array", at(param, "thinking_blocks"));
+    size_t unfilled = 0;
     for (size_t i = 0; i < tb->size(); ++i) {
         const std::string type = str_or((*tb)[i], "type");
         if (type != "thinking" && type != "redacted_thinking") {
             return invalid("thinking block type must be thinking or redacted_thinking",
                            at(at(at(param, "thinking_blocks"), i), "type"));
         }
+        if (type == "thinking" && str_or((*tb)[i], "thinking").empty()) ++unfilled;
         out.push_back((*tb)[i]);
+    }
+    // A streamed signature-only block (LiteLLM convention: text in reasoning_content).
+    const std::string reasoning = str_or(msg, "reasoning_content");
+    if (unfilled == 1 && !reasoning.empty()) {
+        for (auto& b : out) {
+            if (b.value("type", "") == "thinking" && str_or(b, "thinking").empty()) {
+                b["thinking"] = reasoning;
+            }
+        }
     }
     return std::nullopt;
 }
@@ -315,8 +326,9 @@ Result<json> translate_tools(const json& tools, Translated& t) {
             schema = *params;
             schema["type"] = "object";
         }
-        json a = {{"name", *name}, {"input_schema", std::move(schema)}};
+        json a = {{"name", *name}};
         if (const json* d = find(*fn, "description"); d && d->is_string()) a["description"] = *d;
+        a["input_schema"] = std::move(schema);
         if (find(*fn, "strict")) t.dropped.push_back(at(fp, "strict"));
         copy_cache_control(tool, a);
         out.push_back(std::move(a));
@@ -467,7 +479,7 @@ Result<json> translate_messages(const json& messages, json& system) {
     }
     std::vector<Turn> turns;
     auto turn_for = [&](const std::string& role) -> Turn& {
-        if (turns.empty() || turns.back().role != role) turns.push_back(Turn{role, {}, {}});
+        if (turns.empty() || turns.back().role != role) turns.push_back(Turn{role, json::array(), json::array()});
         return turns.back();
     };
     for (size_t i = 0; i < messages.size(); ++i) {
@@ -511,10 +523,9 @@ Result<json> translate_messages(const json& messages, json& system) {
     }
     trim_prefill(turns);
     if (turns.empty()) return invalid("messages contain no user or assistant content", "messages");
+    for (size_t t = 1; t < turns.size(); ++t) order_results(turns[t].results, &turns[t - 1]);
     json out = json::array();
-    for (size_t t = 0; t < turns.size(); ++t) {
-        Turn& turn = turns[t];
-        order_results(turn.results, t > 0 ? &turns[t - 1] : nullptr);
+    for (auto& turn : turns) {
         json content = std::move(turn.results);
         for (auto& b : turn.blocks) content.push_back(std::move(b));
         out.push_back({{"role", turn.role}, {"content", std::move(content)}});

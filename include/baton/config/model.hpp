@@ -208,6 +208,25 @@ struct Rule {
     RuleAction then;
 };
 
+// Virtual keys (issue: tenancy). Keys are never in the config: only HMAC-SHA256(secret, key).
+struct KeyEntry {
+    std::string name;
+    std::string hash;                         // 64 hex chars (`baton keys new` prints it)
+    std::vector<std::string> models;          // allowed models/routes; empty = all
+    std::vector<std::string> require_tags;    // every candidate must carry these
+    uint32_t rpm = 0;                         // requests per minute, 0 = unlimited
+    uint32_t tpm = 0;                         // tokens per minute, 0 = unlimited
+    uint32_t max_concurrent = 0;              // 0 = unlimited
+    std::map<std::string, std::string> metadata;
+    bool admin = false;                       // may call /admin/* and /v1/route/explain
+};
+
+struct Auth {
+    bool required = false;       // a key is mandatory on API calls
+    std::string secret;          // HMAC secret (resolved from env:/file:; never printed)
+    std::string secret_ref;      // as written: env:NAME / file:PATH
+};
+
 struct Config {
     std::string source_path;     // file it was loaded from
     std::string source_sha256;  // SHA-256 (hex) of the file's text (load_file only)
@@ -217,6 +236,8 @@ struct Config {
     std::vector<Model> models;
     std::vector<Route> routes;
     std::vector<Rule> rules;
+    Auth auth;
+    std::vector<KeyEntry> keys;
 
     const Route* find_route(std::string_view name) const {
         for (const auto& r : routes) {

@@ -36,8 +36,8 @@ bool ipv6_valid(std::string_view s);
 
 // Generic-token rule: length 32..256 over [A-Za-z0-9+/=_-], at least 1 digit, 2 upper-case
 // and 2 lower-case letters, no '/'-separated segment that is a lower-case word of 3+ letters,
-// under 80% of the bytes in word-like runs ([a-z]{3,} or [A-Z][a-z]{2,}), and Shannon entropy
-// >= kEntropyFloor bits/char (trailing '=' padding ignored).
+// under 80% of the bytes in word-like runs ([a-z]{3,}, [A-Z][a-z]{2,} or [A-Z]{4,}), and Shannon
+// entropy >= kEntropyFloor bits/char (trailing '=' padding ignored).
 inline constexpr double kEntropyFloor = 4.0;
 bool high_entropy_token(std::string_view s);
 

@@ -162,6 +162,8 @@ struct PlanInput {
     StickyKeys sticky;
     int64_t today_days = 0;                       // days since 1970-01-01 (injected clock)
     const LatencyStats* stats = nullptr;          // null: latency hints only
+    // Tags every candidate must carry, from outside the request (e.g. the caller's API key).
+    const std::vector<std::string>* extra_required_tags = nullptr;
 };
 
 struct Score {

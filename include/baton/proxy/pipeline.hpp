@@ -6,6 +6,8 @@
 //   server::Session   reads the request within limits (431, 413, 408) and calls handle()
 //   1. pin            rt = the current Runtime snapshot (kept for the whole request)
 //   2. request id     x-request-id from the client (sanitised) or generated
+//   2b. auth          virtual key from Authorization / x-api-key → 401; model not allowed → 403;
+//                     rpm / tpm / concurrency per key → 429 + Retry-After + x-ratelimit-*
 //   3. scan           openai::scan_chat_request(body): one pass, no DOM     → 400 + param
 //   4. plan           policy::plan: route or model → rules → hard filters (context,
 //                     capabilities, tags, price, ttft, deprecation) → scores (cost, live
@@ -73,6 +75,7 @@ private:
     awaitable<void> admin_config(RequestContext& ctx);
     awaitable<void> send_error(RequestContext& ctx, const Error& e);
     awaitable<void> admin(RequestContext& ctx);
+    awaitable<bool> authenticate(RequestContext& ctx);
     awaitable<void> explain(RequestContext& ctx);
     policy::Plan make_plan(RequestContext& ctx, bool for_explain = false);
     metrics::Counter& decision_counter(const RequestContext& ctx);

@@ -12,6 +12,7 @@
 
 #include "baton/config/model.hpp"
 #include "baton/core/clock.hpp"
+#include "baton/auth/keys.hpp"
 #include "baton/metrics/registry.hpp"
 #include "baton/policy/engine.hpp"
 #include "baton/policy/stats.hpp"
@@ -51,6 +52,7 @@ struct Runtime {
     std::unique_ptr<ModelMetrics> unknown_model_metrics;     // requests with no resolved model
     std::vector<std::string> upstream_model_json;  // per model: "\"upstream-name\"" (JSON string)
     policy::CompiledPolicy policy;                 // routes, rules, lookup tables
+    auth::KeyStore keys;                           // virtual keys (empty: no keys configured)
     std::shared_ptr<policy::LatencyStats> stats;   // live TTFT / tokens-per-second per model
     // Per model (deployment = provider + model): shared across reloads while the pair exists.
     std::vector<std::shared_ptr<CircuitBreaker>> breakers;

@@ -36,7 +36,7 @@ struct AnthropicRequestOptions {
 
 // OpenAI chat request → Anthropic Messages request (model = upstream_model). The input is the
 // client's parsed body; it is not modified. Errors: Errc::invalid_request with param set.
-Result<Translated> openai_to_anthropic_request(const nlohmann::json& chat,
+Result<Translated> openai_to_anthropic_request(const Json& chat,
                                                const std::string& upstream_model,
                                                const AnthropicRequestOptions& opts = {});
 
@@ -55,7 +55,7 @@ struct OpenAIRequestOptions {
 };
 
 // Anthropic Messages request (inbound /v1/messages) → OpenAI chat request.
-Result<Translated> anthropic_to_openai_request(const nlohmann::json& messages_request,
+Result<Translated> anthropic_to_openai_request(const Json& messages_request,
                                                const std::string& upstream_model,
                                                const OpenAIRequestOptions& opts = {});
 
@@ -63,7 +63,7 @@ Result<Translated> anthropic_to_openai_request(const nlohmann::json& messages_re
 // Thinking blocks become message.reasoning_content (text joined) and message.thinking_blocks
 // (verbatim, signatures included) so clients can echo them back on the next turn.
 // Errors: Errc::upstream_protocol (not an object with type "message" and a content array).
-Result<nlohmann::json> anthropic_to_openai_response(const nlohmann::json& msg,
+Result<Json> anthropic_to_openai_response(const Json& msg,
                                                     const ResponseMeta& meta);
 
 struct AnthropicResponseOptions {
@@ -76,7 +76,7 @@ struct AnthropicResponseOptions {
 // OpenAI chat.completion → Anthropic Message (for /v1/messages served by an OpenAI model).
 // Uses choices[0]. Errors: Errc::upstream_protocol (no choices, tool call arguments that are
 // not a JSON object).
-Result<nlohmann::json> openai_to_anthropic_response(const nlohmann::json& completion,
+Result<Json> openai_to_anthropic_response(const Json& completion,
                                                     const ResponseMeta& meta,
                                                     const AnthropicResponseOptions& opts = {});
 
@@ -92,10 +92,10 @@ std::string_view stop_reason_for(std::string_view finish_reason);
 // completion_tokens = output, total = sum, prompt_tokens_details.cached_tokens = cache_read,
 // prompt_tokens_details.cache_write_tokens = cache_creation (when the upstream reports it),
 // completion_tokens_details.reasoning_tokens = output_tokens_details.thinking_tokens (if any).
-nlohmann::json openai_usage_from_anthropic(const nlohmann::json& usage);
+Json openai_usage_from_anthropic(const Json& usage);
 // OpenAI usage → Anthropic usage: cache_read = cached_tokens, cache_creation =
 // cache_write_tokens, input = prompt − cache_read − cache_creation (never negative),
 // output = completion.
-nlohmann::json anthropic_usage_from_openai(const nlohmann::json& usage);
+Json anthropic_usage_from_openai(const Json& usage);
 
 }  // namespace baton::translate

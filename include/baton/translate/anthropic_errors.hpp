@@ -14,12 +14,13 @@
 #include <string_view>
 
 #include "baton/core/error.hpp"
+#include "baton/translate/common.hpp"
 
 namespace baton::translate {
 
 struct HttpError {
     unsigned status = 500;
-    nlohmann::json body;
+    Json body;
 };
 
 std::string_view anthropic_error_type_for_status(unsigned status);
@@ -37,7 +38,7 @@ unsigned status_for_anthropic_error_type(std::string_view type);
 HttpError anthropic_error_to_openai(unsigned status, std::string_view body);
 // The OpenAI error object {"message","type","param","code"} for an Anthropic error object
 // {"type","message"} (used for stream error events as well).
-nlohmann::json openai_error_object(const nlohmann::json& anthropic_error);
+Json openai_error_object(const Json& anthropic_error);
 
 // An OpenAI-format upstream's error response → what an Anthropic client should receive:
 // {"type":"error","error":{"type": <by status, or by the OpenAI type for 400>, "message"}}.
@@ -45,7 +46,7 @@ nlohmann::json openai_error_object(const nlohmann::json& anthropic_error);
 HttpError openai_error_to_anthropic(unsigned status, std::string_view body);
 // The Anthropic error object {"type","message"} for an OpenAI error object, given the status
 // (0 = unknown, e.g. inside a stream: the type decides).
-nlohmann::json anthropic_error_object(const nlohmann::json& openai_error, unsigned status);
+Json anthropic_error_object(const Json& openai_error, unsigned status);
 
 // Baton's own errors (baton::Error, status from openai::error_info) in Anthropic shape, for
 // /v1/messages: the body, and the SSE event for failures after a stream started.

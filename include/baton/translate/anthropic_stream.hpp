@@ -8,8 +8,10 @@
 //   content_block_start  → text: nothing; tool_use: tool_calls[{index, id, type, function:
 //                          {name, arguments:""}}] where index counts tool_use blocks only
 //   content_block_delta  → text_delta: content; input_json_delta: tool_calls[index].function.
-//                          arguments; thinking_delta: reasoning_content; signature_delta and
-//                          redacted_thinking: thinking_blocks (see Options)
+//                          arguments; thinking_delta: reasoning_content
+//   content_block_stop   → for a thinking block: delta.thinking_blocks [the complete block,
+//                          text and signature] (see Options); redacted_thinking blocks are sent
+//                          the same way at their content_block_start
 //   message_delta        → stop_reason and cumulative output usage remembered
 //   message_stop         → {delta:{}, finish_reason}, the usage chunk {choices:[], usage} when
 //                          include_usage, then "data: [DONE]"
@@ -31,8 +33,8 @@ public:
     struct Options {
         ResponseMeta meta;           // chunk id/model/created (empty → from message_start)
         bool include_usage = false;  // the client's stream_options.include_usage
-        // Emit delta.thinking_blocks for signature_delta and redacted_thinking blocks (the
-        // LiteLLM convention) so clients can echo signed thinking back on tool turns.
+        // Emit delta.thinking_blocks (one complete, signed block per chunk) so that clients
+        // can echo thinking back on tool turns, as Anthropic requires.
         bool thinking_blocks = true;
     };
 
@@ -52,16 +54,17 @@ public:
     bool failed() const { return failed_; }  // ended with an error event
     // Usage in OpenAI shape as known so far (prompt from message_start, completion from the
     // latest message_delta).
-    nlohmann::json usage() const;
+    Json usage() const;
 
 private:
-    std::string chunk(nlohmann::json delta, const nlohmann::json& finish_reason) const;
+    std::string chunk(Json delta, const Json& finish_reason) const;
     std::string error_event(std::string_view type, std::string_view message,
-                            const nlohmann::json& code);
-    std::string on_message_start(const nlohmann::json& ev);
-    std::string on_block_start(const nlohmann::json& ev);
-    std::string on_block_delta(const nlohmann::json& ev);
-    void on_message_delta(const nlohmann::json& ev);
+                            const Json& code);
+    std::string on_message_start(const Json& ev);
+    std::string on_block_start(const Json& ev);
+    std::string on_block_delta(const Json& ev);
+    std::string on_block_stop(const Json& ev);
+    void on_message_delta(const Json& ev);
     std::string on_message_stop();
 
     Options opts_;
@@ -72,7 +75,8 @@ private:
     bool failed_ = false;
     std::map<int64_t, int64_t> tool_slot_;  // Anthropic block index → OpenAI tool_calls index
     int64_t next_slot_ = 0;
-    nlohmann::json usage_ = nlohmann::json::object();  // Anthropic-shaped, merged
+    std::map<int64_t, Json> thinking_;  // open thinking blocks by index: text and signature
+    Json usage_ = Json::object();  // Anthropic-shaped, merged
     std::string stop_reason_;
 };
 
@@ -102,15 +106,15 @@ public:
     bool done() const { return done_; }
     bool failed() const { return failed_; }
     // Anthropic-shaped usage as known so far.
-    nlohmann::json usage() const;
+    Json usage() const;
 
 private:
     enum class Open { none, text, thinking, tool };
-    std::string start_message(const nlohmann::json& chunk);
-    std::string open_block(Open kind, const nlohmann::json& content_block);
+    std::string start_message(const Json& chunk);
+    std::string open_block(Open kind, const Json& content_block);
     std::string close_block();
-    std::string delta_event(int64_t index, nlohmann::json delta) const;
-    std::string on_tool_calls(const nlohmann::json& calls);
+    std::string delta_event(int64_t index, Json delta) const;
+    std::string on_tool_calls(const Json& calls);
     std::string finalize();
     std::string error_event(std::string_view type, std::string_view message);
 
@@ -123,7 +127,7 @@ private:
     std::map<int64_t, int64_t> tool_block_;  // OpenAI tool index → Anthropic block index
     std::string finish_reason_;
     bool refusal_ = false;  // delta.refusal seen → stop_reason "refusal"
-    nlohmann::json usage_ = nlohmann::json::object();  // OpenAI-shaped, from the usage chunk
+    Json usage_ = Json::object();  // OpenAI-shaped, from the usage chunk
 };
 
 }  // namespace baton::translate

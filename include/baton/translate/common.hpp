@@ -17,6 +17,11 @@
 
 namespace baton::translate {
 
+// Every document is an ordered_json: object keys keep their order (tool JSON schemas and tool
+// arguments are forwarded in the client's order; models can be sensitive to property order).
+// A nlohmann::json converts implicitly, but its keys are already sorted by then.
+using Json = nlohmann::ordered_json;
+
 // A value or a baton::Error. (Not boost::system::result: nlohmann::json converts implicitly to
 // almost anything, which disables that type's converting constructors.)
 template <class T>
@@ -41,7 +46,7 @@ private:
 // A translated request body plus the input fields that had no equivalent and were left out
 // (JSON paths such as "seed" or "tools[0].function.strict"), for a warning header or a debug log.
 struct Translated {
-    nlohmann::json body;
+    Json body;
     std::vector<std::string> dropped;
 };
 

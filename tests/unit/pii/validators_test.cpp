@@ -134,6 +134,7 @@ TEST(PiiValidators, HighEntropyTokenRejectsOrdinaryText) {
         "550e8400-e29b-41d4-a716-446655440000",        // UUID
         "state-of-the-art-transformer-models-2024-X1",
         "HTTP_X_FORWARDED_FOR_HEADER_VALUE_2_AND_3",
+        "PROMPT-SENTINEL-c0ffee-secret-question",      // hyphenated phrase
         "short1Aa",
     };
     for (const char* s : negatives) EXPECT_FALSE(high_entropy_token(s)) << s;

@@ -18,7 +18,6 @@
 namespace baton::translate {
 namespace {
 
-using nlohmann::json;
 using namespace test;
 
 constexpr int64_t kCreated = 1767225600;  // 2026-01-01T00:00:00Z
@@ -39,7 +38,8 @@ void check_json(const std::filesystem::path& expected_path, const json& actual) 
         return;
     }
     ASSERT_TRUE(std::filesystem::exists(expected_path)) << expected_path;
-    EXPECT_EQ(read_json(expected_path), actual) << expected_path << "\nactual:\n" << actual.dump(2);
+    EXPECT_EQ(Unordered(read_json(expected_path)), Unordered(actual))
+        << expected_path << "\nactual:\n" << actual.dump(2);
 }
 
 void check_sse(const std::filesystem::path& expected_path, const std::string& actual) {
@@ -49,7 +49,8 @@ void check_sse(const std::filesystem::path& expected_path, const std::string& ac
     }
     ASSERT_TRUE(std::filesystem::exists(expected_path)) << expected_path;
     // Compared as events with parsed JSON data, so key order does not matter.
-    EXPECT_EQ(events_json(parse_sse(read_file(expected_path))), events_json(parse_sse(actual)))
+    EXPECT_EQ(Unordered(events_json(parse_sse(read_file(expected_path)))),
+              Unordered(events_json(parse_sse(actual))))
         << expected_path << "\nactual:\n" << actual;
 }
 
@@ -197,7 +198,7 @@ TEST(AnthropicFixtures, Errors) {
                                 ? anthropic_error_to_openai(status, body)
                                 : openai_error_to_anthropic(status, body);
         EXPECT_EQ(e.status, spec["expect_status"].get<unsigned>());
-        EXPECT_EQ(e.body, spec["expect_body"]) << e.body.dump(2);
+        EXPECT_EQ(Unordered(e.body), Unordered(spec["expect_body"])) << e.body.dump(2);
     }
 }
 
@@ -209,7 +210,8 @@ TEST(AnthropicFixtures, StreamMatchesNonStreamToOpenAI) {
         SCOPED_TRACE(name);
         const auto in = parse_sse(read_file(dir / (name + ".anthropic.sse")));
         const json upstream = accumulate_anthropic(in);
-        const json streamed = accumulate_openai(parse_sse(run_to_openai(read_file(dir / (name + ".anthropic.sse")), true)));
+        const json streamed = accumulate_openai(
+            parse_sse(run_to_openai(read_file(dir / (name + ".anthropic.sse")), true)));
         if (!upstream["done"].get<bool>()) {
             EXPECT_TRUE(streamed.contains("error"));
             EXPECT_FALSE(streamed["done"].get<bool>());
@@ -221,9 +223,10 @@ TEST(AnthropicFixtures, StreamMatchesNonStreamToOpenAI) {
         json expected = {{"role", "assistant"}, {"content", m["content"]}};
         if (m.contains("tool_calls")) expected["tool_calls"] = m["tool_calls"];
         if (m.contains("reasoning_content")) expected["reasoning_content"] = m["reasoning_content"];
-        EXPECT_EQ(streamed["message"], expected);
+        EXPECT_EQ(Unordered(normalize_tool_calls(streamed["message"])),
+                  Unordered(normalize_tool_calls(expected)));
         EXPECT_EQ(streamed["finish_reason"], (*whole)["choices"][0]["finish_reason"]);
-        EXPECT_EQ(streamed["usage"], (*whole)["usage"]);
+        EXPECT_EQ(Unordered(streamed["usage"]), Unordered((*whole)["usage"]));
         EXPECT_TRUE(streamed["done"].get<bool>());
     }
 }
@@ -249,9 +252,9 @@ TEST(AnthropicFixtures, StreamMatchesNonStreamToAnthropic) {
         if (upstream["usage"].is_object()) completion["usage"] = upstream["usage"];
         auto whole = openai_to_anthropic_response(completion, {});
         ASSERT_TRUE(whole.has_value());
-        EXPECT_EQ(streamed["message"]["content"], (*whole)["content"]);
+        EXPECT_EQ(Unordered(streamed["message"]["content"]), Unordered((*whole)["content"]));
         EXPECT_EQ(streamed["message"]["stop_reason"], (*whole)["stop_reason"]);
-        EXPECT_EQ(streamed["message"]["usage"], (*whole)["usage"]);
+        EXPECT_EQ(Unordered(streamed["message"]["usage"]), Unordered((*whole)["usage"]));
         EXPECT_TRUE(streamed["done"].get<bool>());
     }
 }

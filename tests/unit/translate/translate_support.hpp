@@ -18,7 +18,9 @@
 
 namespace baton::translate::test {
 
-using nlohmann::json;
+using json = nlohmann::ordered_json;
+// Order-insensitive form for comparisons (JSON objects are unordered).
+using Unordered = nlohmann::json;
 
 inline std::filesystem::path fixture_root() {
     return std::filesystem::path(BATON_SOURCE_DIR) / "tests/fixtures/providers/anthropic";
@@ -96,7 +98,7 @@ inline json accumulate_openai(const std::vector<Event>& events) {
                                                                : std::string();
                 message["content"] = s + d["content"].get<std::string>();
             }
-            if (d.contains("reasoning_content")) {
+            if (d.contains("reasoning_content") && d["reasoning_content"].is_string()) {
                 message["reasoning_content"] =
                     message.value("reasoning_content", "") + d["reasoning_content"].get<std::string>();
             }
@@ -125,6 +127,16 @@ inline json accumulate_openai(const std::vector<Event>& events) {
     if (!tool_calls.empty()) message["tool_calls"] = tool_calls;
     out["message"] = message;
     return out;
+}
+
+// Tool call arguments parsed, so that JSON texts differing only in spacing compare equal.
+inline json normalize_tool_calls(json message) {
+    if (!message.contains("tool_calls")) return message;
+    for (auto& tc : message["tool_calls"]) {
+        std::string& args = tc["function"]["arguments"].get_ref<std::string&>();
+        tc["function"]["arguments"] = args.empty() ? json::object() : json::parse(args);
+    }
+    return message;
 }
 
 // Rebuilds an Anthropic Message from its stream (like the Anthropic SDK's MessageStream):

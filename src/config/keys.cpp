@@ -1,0 +1,124 @@
+// The `auth:` and `keys:` sections: who may call the gateway, and within which limits.
+#include <cctype>
+#include <cstdlib>
+#include <filesystem>
+#include <iterator>
+#include <fstream>
+#include <set>
+
+#include "config/internal.hpp"
+#include "config/text.hpp"
+
+namespace baton::config::detail {
+
+namespace {
+
+std::string relative_to(const std::string& base_dir, const std::string& path) {
+    if (base_dir.empty() || std::filesystem::path(path).is_absolute()) return path;
+    return (std::filesystem::path(base_dir) / path).string();
+}
+
+// env:NAME or file:PATH (a literal is accepted with a warning). The value never reaches a
+// diagnostic.
+bool read_secret(const Cursor& v, const Draft& draft, std::string& value, std::string& ref) {
+    if (!v.is_scalar() || v.scalar().empty()) return v.expected("env:NAME or file:PATH");
+    const std::string text = v.scalar();
+    if (text.rfind("env:", 0) == 0) {
+        ref = text;
+        const char* e = std::getenv(text.substr(4).c_str());
+        if (!e || !*e) {
+            v.error("environment variable " + text.substr(4) + " is not set (needed to check keys)");
+            return false;
+        }
+        value = e;
+        return true;
+    }
+    if (text.rfind("file:", 0) == 0) {
+        ref = text;
+        std::ifstream in(relative_to(draft.base_dir, text.substr(5)), std::ios::binary);
+        std::string s{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+        while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.pop_back();
+        if (!in.good() && s.empty()) {
+            v.error("cannot read secret file " + quote(text.substr(5)));
+            return false;
+        }
+        value = s;
+        return true;
+    }
+    value = text;
+    v.warning("the key secret is written in the config file; use env:NAME or file:PATH instead");
+    return true;
+}
+
+bool is_hex64(const std::string& h) {
+    if (h.size() != 64) return false;
+    for (char c : h) {
+        if (!std::isxdigit(static_cast<unsigned char>(c))) return false;
+    }
+    return true;
+}
+
+void parse_key(const Cursor& item, KeyEntry& k) {
+    MapCursor m(item, {"name", "hash", "models", "require_tags", "rpm", "tpm", "max_concurrent",
+                       "metadata", "admin"});
+    if (!m.ok() && !item.is_map()) return;
+    if (auto v = m.require("name")) read_name(*v, k.name);
+    if (auto v = m.require("hash", "the HMAC of the key, as printed by `baton keys new`")) {
+        if (read_string(*v, k.hash)) {
+            for (auto& c : k.hash) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+            if (!is_hex64(k.hash)) {
+                v->error("expected 64 hex characters (HMAC-SHA256 of the key, from `baton keys "
+                         "new`), never the key itself");
+            }
+        }
+    }
+    m.field("models", [&](const Cursor& v) { return read_string_list(v, k.models); });
+    m.field("require_tags", [&](const Cursor& v) { return read_string_list(v, k.require_tags); });
+    m.field("rpm", [&](const Cursor& v) { return read_uint_as(v, 0, 10'000'000, k.rpm); });
+    m.field("tpm", [&](const Cursor& v) { return read_uint_as(v, 0, 4'000'000'000u, k.tpm); });
+    m.field("max_concurrent",
+            [&](const Cursor& v) { return read_uint_as(v, 0, 1'000'000, k.max_concurrent); });
+    m.field("admin", [&](const Cursor& v) { return read_bool(v, k.admin); });
+    m.field("metadata", [&](const Cursor& v) {
+        MapCursor md(v);
+        bool ok = md.ok();
+        for (const auto& e : md.entries()) {
+            std::string val;
+            if (read_string(e.value, val)) {
+                k.metadata[e.key] = val;
+            } else {
+                ok = false;
+            }
+        }
+        return ok;
+    });
+}
+
+}  // namespace
+
+void parse_auth(const Cursor& c, Draft& draft) {
+    MapCursor m(c, {"required", "secret"});
+    m.field("required", [&](const Cursor& v) { return read_bool(v, draft.config.auth.required); });
+    m.field("secret", [&](const Cursor& v) {
+        return read_secret(v, draft, draft.config.auth.secret, draft.config.auth.secret_ref);
+    });
+}
+
+void parse_keys(const Cursor& c, Draft& draft) {
+    auto items = sequence_items(c);
+    if (!items) return;
+    std::set<std::string> names, hashes;
+    for (const auto& item : *items) {
+        KeyEntry k;
+        parse_key(item, k);
+        if (!k.name.empty() && !names.insert(k.name).second) {
+            item.error("duplicate key name " + quote(k.name));
+        }
+        if (!k.hash.empty() && !hashes.insert(k.hash).second) {
+            item.error("duplicate key hash (the same key listed twice)");
+        }
+        draft.config.keys.push_back(std::move(k));
+    }
+}
+
+}  // namespace baton::config::detail
