@@ -1,4 +1,5 @@
 // The `auth:` and `keys:` sections: who may call the gateway, and within which limits.
+#include <algorithm>
 #include <cctype>
 #include <cstdlib>
 #include <filesystem>
@@ -101,6 +102,30 @@ void parse_auth(const Cursor& c, Draft& draft) {
     m.field("required", [&](const Cursor& v) { return read_bool(v, draft.config.auth.required); });
     m.field("secret", [&](const Cursor& v) {
         return read_secret(v, draft, draft.config.auth.secret, draft.config.auth.secret_ref);
+    });
+}
+
+void parse_pii(const Cursor& c, Draft& draft) {
+    static const std::vector<std::string> kClasses{"email", "phone", "card", "iban",
+                                                   "ssn",   "ip",    "secret"};
+    static const std::vector<std::string> kActions{"allow", "route", "redact", "block"};
+    MapCursor m(c, {"classes", "route_tag"});
+    m.field("route_tag", [&](const Cursor& v) { return read_name(v, draft.config.pii.route_tag); });
+    m.field("classes", [&](const Cursor& v) {
+        MapCursor cm(v, kClasses);
+        bool ok = cm.ok();
+        for (size_t i = 0; i < kClasses.size(); ++i) {
+            ok &= cm.field(kClasses[i], [&](const Cursor& a) {
+                std::string action;
+                if (!read_enum(a, "action", kActions, action)) return false;
+                auto idx = static_cast<size_t>(
+                    std::find(kActions.begin(), kActions.end(), action) - kActions.begin());
+                draft.config.pii.actions[i] = static_cast<PiiAction>(idx);
+                if (idx != 0) draft.config.pii.enabled = true;
+                return true;
+            });
+        }
+        return ok;
     });
 }
 

@@ -74,7 +74,8 @@ void parse_root(const YAML::Node& root, Draft& draft, Reporter& reporter) {
         top.expected("a mapping with server, logging, providers, models, routes and rules");
         return;
     }
-    MapCursor m(top, {"server", "logging", "providers", "models", "routes", "rules", "auth", "keys"});
+    MapCursor m(top, {"server", "logging", "providers", "models", "routes", "rules", "auth", "keys",
+                      "pii"});
     m.field("server", [&](const Cursor& v) {
         parse_server(v, draft.config.server);
         return true;
@@ -109,6 +110,10 @@ void parse_root(const YAML::Node& root, Draft& draft, Reporter& reporter) {
     });
     m.field("keys", [&](const Cursor& v) {
         parse_keys(v, draft);
+        return true;
+    });
+    m.field("pii", [&](const Cursor& v) {
+        parse_pii(v, draft);
         return true;
     });
     if (!draft.config.keys.empty() && draft.config.auth.secret.empty()) {

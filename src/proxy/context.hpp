@@ -43,6 +43,8 @@ struct RequestContext {
     std::optional<auth::Principal> principal;  // the caller's virtual key, when one was given
     ratelimit::Ticket ticket;     // rate-limit admission, settled with real usage at the end
     std::string rate_headers;     // x-ratelimit-* lines for the response
+    std::vector<std::string> required_tags;  // from the key and from PII findings (`route`)
+    std::string pii;              // classes found and what was done, e.g. "email=1:redact"
     std::string route;            // route (or model) the plan used
     std::string variant;          // experiment variant, if any
     std::string decisive;         // what decided the choice: cost | latency | quality | ...

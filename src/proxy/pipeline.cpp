@@ -13,6 +13,8 @@
 #include "baton/openai/sse.hpp"
 #include "baton/providers/mock.hpp"
 #include "baton/upstream/response_reader.hpp"
+#include "baton/pii/redact.hpp"
+#include "baton/pii/scanner.hpp"
 #include "baton/policy/engine.hpp"
 #include "context.hpp"
 #include "usage_filter.hpp"
@@ -300,6 +302,84 @@ awaitable<void> Pipeline::handle(server::Request& req, server::Downstream& out) 
     finish(ctx);
 }
 
+// Sensitive data: scans every message text once; `block` refuses the request, `route` narrows
+// the candidates to models tagged for it, `redact` replaces values with stable placeholders
+// before anything is forwarded. Only classes and counts are kept, never values.
+std::optional<Error> Pipeline::apply_pii(RequestContext& ctx) {
+    const auto& pcfg = ctx.rt->config->pii;
+    std::string_view body = ctx.req.msg.body();
+    pii::ClassCounts found;
+    std::vector<pii::Finding> findings;
+    pii::ScanOptions opts;
+    for (const auto& span : ctx.chat.text_spans) {
+        findings.clear();
+        pii::scan(body.substr(span.begin, span.size()), opts, findings);
+        for (const auto& f : findings) found.add(f.cls);
+    }
+    if (!found.any()) return std::nullopt;
+    std::string blocked, summary;
+    pii::ClassSet redact;
+    bool route = false;
+    for (size_t i = 0; i < pcfg.actions.size(); ++i) {
+        auto cls = static_cast<pii::Class>(i);
+        if (found[cls] == 0) continue;
+        auto action = pcfg.actions[i];
+        static constexpr const char* kAction[] = {"allow", "route", "redact", "block"};
+        if (!summary.empty()) summary += ",";
+        summary += std::string(pii::class_name(cls)) + "=" + std::to_string(found[cls]) + ":" +
+                   kAction[static_cast<size_t>(action)];
+        pii_counter(cls, kAction[static_cast<size_t>(action)]).inc(found[cls]);
+        if (action == config::PiiAction::block) {
+            if (!blocked.empty()) blocked += ", ";
+            blocked += pii::class_name(cls);
+        } else if (action == config::PiiAction::route) {
+            route = true;
+        } else if (action == config::PiiAction::redact) {
+            redact.add(cls);
+        }
+    }
+    ctx.pii = summary;
+    if (!blocked.empty()) {
+        return make_error(Errc::invalid_request,
+                          "the request contains data this gateway may not forward (" + blocked +
+                              "); remove it and retry",
+                          "messages");
+    }
+    if (route) ctx.required_tags.push_back(pcfg.route_tag);
+    if (!redact.empty()) {
+        // Rebuild the body with placeholders in the message texts, then re-scan it so that every
+        // span (and the model splice) refers to the new bytes.
+        pii::Redactor redactor(redact);
+        std::string out;
+        out.reserve(body.size());
+        size_t prev = 0;
+        for (const auto& span : ctx.chat.text_spans) {
+            out.append(body.substr(prev, span.begin - prev));
+            out.append(redactor.redact(body.substr(span.begin, span.size())));
+            prev = span.end;
+        }
+        out.append(body.substr(prev));
+        ctx.req.msg.body() = std::move(out);
+        auto rescanned = openai::scan_chat_request(ctx.req.msg.body());
+        if (!rescanned) return rescanned.error();
+        ctx.chat = std::move(*rescanned);
+        ctx.model_asked = ctx.chat.model;
+    }
+    return std::nullopt;
+}
+
+metrics::Counter& Pipeline::pii_counter(pii::Class cls, const char* action) {
+    std::string key = "\x1c" + std::string(pii::class_name(cls)) + action;
+    auto it = attempt_counters_.find(key);
+    if (it != attempt_counters_.end()) return *it->second;
+    auto& c = metrics::global().counter("baton_pii_findings_total",
+                                        "Sensitive-data findings in requests, by class and action.",
+                                        {{"class", std::string(pii::class_name(cls))},
+                                         {"action", action}});
+    attempt_counters_.emplace(std::move(key), &c);
+    return c;
+}
+
 awaitable<bool> Pipeline::authenticate(RequestContext& ctx) {
     const auto& rt = *ctx.rt;
     bool admin_path = ctx.path.starts_with("/admin/") || ctx.path == "/v1/route/explain";
@@ -433,6 +513,15 @@ awaitable<void> Pipeline::chat(RequestContext& ctx) {
                 co_return;
             }
             ctx.ticket = std::move(adm.ticket);
+        }
+    }
+    if (ctx.principal) {
+        ctx.required_tags = ctx.principal->key->required_tags;
+    }
+    if (cfg.pii.enabled) {
+        if (auto e = apply_pii(ctx)) {
+            co_await send_error(ctx, *e);
+            co_return;
         }
     }
     auto plan = make_plan(ctx);
@@ -1061,10 +1150,8 @@ policy::Plan Pipeline::make_plan(RequestContext& ctx, bool for_explain) {
     in.request = &ctx.chat;
     in.body = body;
     in.sticky.user = ctx.chat.user;
-    if (ctx.principal) {
-        in.sticky.key = ctx.principal->name();
-        in.extra_required_tags = &ctx.principal->key->required_tags;
-    }
+    if (ctx.principal) in.sticky.key = ctx.principal->name();
+    if (!ctx.required_tags.empty()) in.extra_required_tags = &ctx.required_tags;
     in.today_days = today_days();
     in.stats = rt.stats.get();
     return policy::plan(in);

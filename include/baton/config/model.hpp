@@ -1,6 +1,7 @@
 #pragma once
 // Plain config structs: the validated, typed form of baton.yaml. Built by config::load(),
 // never mutated after. Durations are std::chrono::milliseconds.
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <map>
@@ -227,6 +228,15 @@ struct Auth {
     std::string secret_ref;      // as written: env:NAME / file:PATH
 };
 
+// Sensitive data in prompts (docs/security.md). Per class: what happens when a message carries it.
+enum class PiiAction { allow, route, redact, block };
+struct Pii {
+    bool enabled = false;                       // any class configured
+    // Index: pii::Class (email, phone, card, iban, ssn, ip, secret).
+    std::array<PiiAction, 7> actions{};         // default allow
+    std::string route_tag = "pii_ok";           // `route`: only candidates with this tag
+};
+
 struct Config {
     std::string source_path;     // file it was loaded from
     std::string source_sha256;  // SHA-256 (hex) of the file's text (load_file only)
@@ -238,6 +248,7 @@ struct Config {
     std::vector<Rule> rules;
     Auth auth;
     std::vector<KeyEntry> keys;
+    Pii pii;
 
     const Route* find_route(std::string_view name) const {
         for (const auto& r : routes) {

@@ -6,14 +6,18 @@
 //   server::Session   reads the request within limits (431, 413, 408) and calls handle()
 //   1. pin            rt = the current Runtime snapshot (kept for the whole request)
 //   2. request id     x-request-id from the client (sanitised) or generated
-//   2b. auth          virtual key from Authorization / x-api-key → 401; model not allowed → 403;
-//                     rpm / tpm / concurrency per key → 429 + Retry-After + x-ratelimit-*
 //   3. scan           openai::scan_chat_request(body): one pass, no DOM     → 400 + param
+//   3a. auth          virtual key from Authorization / x-api-key → 401; model not allowed → 403;
+//                     rpm / tpm / concurrency per key → 429 + Retry-After + x-ratelimit-*
+//                     (the key itself is checked before dispatch, also for /admin/*)
+//   3b. pii           classes found in message texts: block → 400, route → only candidates
+//                     tagged pii.route_tag, redact → placeholders before forwarding
 //   4. plan           policy::plan: route or model → rules → hard filters (context,
 //                     capabilities, tags, price, ttft, deprecation) → scores (cost, live
 //                     latency, quality for the complexity tier) → ranked candidates; 404 for an
 //                     unknown name (lists models and routes), 422 when nothing qualifies
-//   5. credentials    provider key present?                                 → 401 names the env var
+//   5. attempt loop   Pipeline::serve: candidates in plan order; providers without a key and
+//                     open breakers skipped (401 names the env var when nothing else is left)
 //   6. forward        kind mock: answer in-process (latency, chunks, failure injection)
 //                     kind openai: pool.acquire → write head + body with only "model" spliced
 //                     → read response head (first_byte timeout)             → 502 / 504
@@ -30,11 +34,13 @@
 //                     metrics; one access-log line (no prompt text, no keys)
 // Every error response is produced by openai::error_body (one mapping table).
 #include <map>
+#include <optional>
 #include <unordered_map>
 #include <memory>
 #include <string>
 
 #include "baton/core/error.hpp"
+#include "baton/pii/scanner.hpp"
 #include "baton/policy/engine.hpp"
 #include "baton/proxy/resilience.hpp"
 #include "baton/proxy/runtime.hpp"
@@ -76,6 +82,8 @@ private:
     awaitable<void> send_error(RequestContext& ctx, const Error& e);
     awaitable<void> admin(RequestContext& ctx);
     awaitable<bool> authenticate(RequestContext& ctx);
+    std::optional<Error> apply_pii(RequestContext& ctx);
+    metrics::Counter& pii_counter(pii::Class cls, const char* action);
     awaitable<void> explain(RequestContext& ctx);
     policy::Plan make_plan(RequestContext& ctx, bool for_explain = false);
     metrics::Counter& decision_counter(const RequestContext& ctx);

@@ -1,0 +1,86 @@
+// Sensitive data policy behind the real binary: the fake upstream asserts what it received.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "support/fake_upstream.hpp"
+#include "support/gateway_process.hpp"
+#include "support/http_client.hpp"
+#include "support/test_helpers.hpp"
+
+namespace baton::test {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+constexpr const char* kChat = "/v1/chat/completions";
+
+std::string yaml(const std::string& url) {
+    return R"(server: {listen: 127.0.0.1:0, threads: 1}
+logging: {level: info, access_log: stdout}
+pii:
+  classes: {email: redact, phone: redact, card: block, ssn: route, secret: block}
+  route_tag: pii_ok
+providers:
+  - {name: up, kind: openai, base_url: )" + url + R"(}
+  - {name: local, kind: mock}
+models:
+  - {name: cloud, provider: up, price: {input: 0.1, output: 0.1}}
+  - {name: onprem, provider: local, price: {input: 5, output: 5}, tags: [pii_ok]}
+routes:
+  - {name: auto, candidates: [cloud, onprem], objective: {cost: 1}}
+)";
+}
+
+TEST(PiiTest, RedactsBeforeForwardingAndNeverLogsValues) {
+    FakeUpstream up;
+    GatewayProcess gw(yaml(up.base_url()));
+    ASSERT_TRUE(gw.start());
+    auto r = http_post(gw.port(), kChat,
+                       chat_body("auto", "Mail jane.doe@example.com or ring +1 415 555 0134, "
+                                         "and jane.doe@example.com again"));
+    ASSERT_EQ(r.status, 200u) << r.describe();
+    ASSERT_EQ(up.request_count(), 1u);
+    const auto& sent = up.exchange(0).request.body;
+    EXPECT_THAT(sent, Not(HasSubstr("jane.doe@example.com")));
+    EXPECT_THAT(sent, Not(HasSubstr("555 0134")));
+    EXPECT_THAT(sent, HasSubstr("<EMAIL_1>"));
+    EXPECT_NE(sent.find("<EMAIL_1>"), sent.rfind("<EMAIL_1>"));  // same value, same placeholder
+    EXPECT_THAT(sent, Not(HasSubstr("<EMAIL_2>")));
+    EXPECT_THAT(sent, HasSubstr("<PHONE_1>"));
+    auto j = parse_json(sent);
+    ASSERT_TRUE(j.has_value()) << sent;  // still valid JSON, model rewritten
+    EXPECT_EQ((*j)["model"], "cloud");
+    ASSERT_TRUE(gw.wait_for_stdout("\"pii\":\"email=2:redact,phone=1:redact\"", Millis(2000)))
+        << gw.stdout_text();
+    EXPECT_THAT(gw.stdout_text(), Not(HasSubstr("jane.doe")));
+    auto m = http_get(gw.port(), "/metrics");
+    EXPECT_THAT(m.body, HasSubstr("baton_pii_findings_total{class=\"email\",action=\"redact\"} 2"));
+}
+
+TEST(PiiTest, BlockedClassesAreRefusedAndNothingIsForwarded) {
+    FakeUpstream up;
+    GatewayProcess gw(yaml(up.base_url()));
+    ASSERT_TRUE(gw.start());
+    json err;
+    auto r = http_post(gw.port(), kChat, chat_body("auto", "my card is 4111 1111 1111 1111"));
+    ASSERT_TRUE(is_openai_error(r, 400, &err)) << r.describe();
+    EXPECT_THAT(err["message"].get<std::string>(), HasSubstr("card"));
+    EXPECT_THAT(r.body, Not(HasSubstr("4111")));
+    EXPECT_EQ(up.request_count(), 0u);
+}
+
+TEST(PiiTest, RoutedClassesOnlyReachModelsTaggedForThem) {
+    FakeUpstream up;
+    GatewayProcess gw(yaml(up.base_url()));
+    ASSERT_TRUE(gw.start());
+    auto plain = http_post(gw.port(), kChat, chat_body("auto", "hello"));
+    EXPECT_EQ(plain.header("x-baton-model"), "cloud");
+    auto r = http_post(gw.port(), kChat, chat_body("auto", "my SSN is 123-45-6789"));
+    ASSERT_EQ(r.status, 200u) << r.describe();
+    EXPECT_EQ(r.header("x-baton-model"), "onprem");
+    EXPECT_EQ(up.request_count(), 1u);  // only the plain request reached the cloud model
+}
+
+}  // namespace
+}  // namespace baton::test
