@@ -506,8 +506,10 @@ awaitable<void> Pipeline::chat(RequestContext& ctx) {
             if (!adm.ok()) {
                 ctx.status = 429;
                 ctx.error_code = "rate_limited";
-                std::string extra = "x-request-id: " + ctx.request_id + "\r\nRetry-After: " +
-                                    std::to_string(adm.retry_after_s) + "\r\n" + ctx.rate_headers;
+                std::string extra = "x-request-id: " + ctx.request_id + "\r\n" + ctx.rate_headers;
+                if (adm.retry_after_s > 0) {  // 0: too large for the limit, waiting won't help
+                    extra += "Retry-After: " + std::to_string(adm.retry_after_s) + "\r\n";
+                }
                 Error e = make_error(Errc::rate_limited, adm.message);
                 co_await ctx.out.send(429, "application/json", extra, openai::error_body(e));
                 co_return;
@@ -528,6 +530,24 @@ awaitable<void> Pipeline::chat(RequestContext& ctx) {
     if (!plan.ok()) {
         co_await send_error(ctx, *plan.error);
         co_return;
+    }
+    if (plan.direct && !ctx.required_tags.empty()) {
+        // A directly named model skips the plan's filters, but never the tags the caller's key
+        // or a PII finding require: those are compliance, not preference.
+        const auto& m = cfg.models[plan.ranked.front().model_index];
+        std::string missing;
+        for (const auto& t : ctx.required_tags) {
+            if (!m.has_tag(t)) missing += (missing.empty() ? "" : ", ") + t;
+        }
+        if (!missing.empty()) {
+            Error e = make_error(Errc::unprocessable,
+                                 "model \"" + m.name + "\" lacks the tag(s) " + missing +
+                                     " that this request requires (from the API key or the data "
+                                     "it contains); use a route or a model carrying them",
+                                 "model");
+            co_await send_error(ctx, e);
+            co_return;
+        }
     }
     ctx.route = plan.route;
     ctx.variant = plan.variant;
@@ -807,6 +827,10 @@ awaitable<Attempt> Pipeline::forward(RequestContext& ctx, Clock::time_point dead
     for (const auto& f : uh) {
         auto name = f.name_string();
         if (skip_upstream_header(name)) continue;
+        // the caller's own key limits replace the provider's rate-limit headers
+        if (!ctx.rate_headers.empty() && name.size() > 12 && iequals(name.substr(0, 12), "x-ratelimit-")) {
+            continue;
+        }
         if (iequals(name, "content-type")) {
             content_type = f.value();
             if (f.value().starts_with("text/event-stream")) sse = true;

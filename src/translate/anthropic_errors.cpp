@@ -30,10 +30,12 @@ OpenAIKind openai_kind(std::string_view anthropic_type, std::string_view message
         }
         return {"invalid_request_error", nullptr};
     }
-    if (anthropic_type == "authentication_error") return {"authentication_error", "invalid_api_key"};
+    if (anthropic_type == "authentication_error")
+        return {"authentication_error", "invalid_api_key"};
     if (anthropic_type == "permission_error") return {"permission_error", nullptr};
     if (anthropic_type == "not_found_error") return {"invalid_request_error", "not_found"};
-    if (anthropic_type == "request_too_large") return {"invalid_request_error", "request_too_large"};
+    if (anthropic_type == "request_too_large")
+        return {"invalid_request_error", "request_too_large"};
     if (anthropic_type == "rate_limit_error") return {"rate_limit_error", "rate_limit_exceeded"};
     if (anthropic_type == "billing_error") return {"insufficient_quota", "insufficient_quota"};
     if (anthropic_type == "overloaded_error") return {"api_error", "overloaded"};
@@ -126,7 +128,8 @@ HttpError anthropic_error_to_openai(unsigned status, std::string_view body) {
 json anthropic_error_object(const json& openai_error, unsigned status) {
     std::string message = str_or(openai_error, "message");
     if (message.empty()) message = "upstream error";
-    if (status != 0) return {{"type", anthropic_error_type_for_status(status)}, {"message", message}};
+    if (status != 0)
+        return {{"type", anthropic_error_type_for_status(status)}, {"message", message}};
     // Inside a stream there is no status: go by the OpenAI type and code.
     const std::string type = str_or(openai_error, "type");
     const std::string code = str_or(openai_error, "code");
@@ -167,8 +170,7 @@ HttpError anthropic_error(const baton::Error& e) {
     const unsigned status = openai::error_info(e.code).status;
     std::string_view type = anthropic_error_type_for_status(status);
     if (status == 502) type = "api_error";
-    return {status,
-            {{"type", "error"}, {"error", {{"type", type}, {"message", e.message}}}}};
+    return {status, {{"type", "error"}, {"error", {{"type", type}, {"message", e.message}}}}};
 }
 
 std::string anthropic_error_body(const baton::Error& e) { return dump(anthropic_error(e).body); }

@@ -57,7 +57,7 @@ json anthropic_usage_from_openai(const json& usage) {
             {"output_tokens", int_or(usage, "completion_tokens")}};
 }
 
-Result<json> anthropic_to_openai_response(const json& msg, const ResponseMeta& meta) {
+static Result<json> to_completion_unguarded(const json& msg, const ResponseMeta& meta) {
     if (!msg.is_object() || str_or(msg, "type") != "message") {
         return bad_upstream("upstream response is not an Anthropic message");
     }
@@ -78,12 +78,11 @@ Result<json> anthropic_to_openai_response(const json& msg, const ResponseMeta& m
             have_text = true;
         } else if (type == "tool_use") {
             const json* input = find(block, "input");
-            tool_calls.push_back(
-                {{"id", str_or(block, "id")},
-                 {"type", "function"},
-                 {"function",
-                  {{"name", str_or(block, "name")},
-                   {"arguments", dump(input ? *input : empty_object())}}}});
+            tool_calls.push_back({{"id", str_or(block, "id")},
+                                  {"type", "function"},
+                                  {"function",
+                                   {{"name", str_or(block, "name")},
+                                    {"arguments", dump(input ? *input : empty_object())}}}});
         } else if (type == "thinking") {
             reasoning += str_or(block, "thinking");
             have_reasoning = true;
@@ -115,8 +114,8 @@ Result<json> anthropic_to_openai_response(const json& msg, const ResponseMeta& m
     return out;
 }
 
-Result<json> openai_to_anthropic_response(const json& completion, const ResponseMeta& meta,
-                                          const AnthropicResponseOptions& opts) {
+static Result<json> to_message_unguarded(const json& completion, const ResponseMeta& meta,
+                                         const AnthropicResponseOptions& opts) {
     const json* choices = find(completion, "choices");
     if (!choices || !choices->is_array() || choices->empty() || !(*choices)[0].is_object()) {
         return bad_upstream("upstream chat completion has no choices", "choices");
@@ -151,9 +150,9 @@ Result<json> openai_to_anthropic_response(const json& completion, const Response
             if (!is_blank(args)) {
                 auto parsed = parse(args);
                 if (!parsed || !parsed->is_object()) {
-                    return bad_upstream("upstream tool call arguments are not a JSON object",
-                                        at(at(at("choices[0].message", "tool_calls"), i),
-                                           "function.arguments"));
+                    return bad_upstream(
+                        "upstream tool call arguments are not a JSON object",
+                        at(at(at("choices[0].message", "tool_calls"), i), "function.arguments"));
                 }
                 input = std::move(*parsed);
             }
@@ -172,6 +171,17 @@ Result<json> openai_to_anthropic_response(const json& completion, const Response
                 {"stop_reason", stop_reason_for(finish)},
                 {"stop_sequence", nullptr},
                 {"usage", anthropic_usage_from_openai(usage ? *usage : empty_object())}};
+}
+
+Result<json> anthropic_to_openai_response(const json& msg, const ResponseMeta& meta) {
+    return guarded(baton::Errc::upstream_protocol,
+                   [&] { return to_completion_unguarded(msg, meta); });
+}
+
+Result<json> openai_to_anthropic_response(const json& completion, const ResponseMeta& meta,
+                                          const AnthropicResponseOptions& opts) {
+    return guarded(baton::Errc::upstream_protocol,
+                   [&] { return to_message_unguarded(completion, meta, opts); });
 }
 
 }  // namespace baton::translate

@@ -23,11 +23,10 @@ std::string AnthropicStreamToOpenAI::chunk(json delta, const json& finish_reason
               {"object", "chat.completion.chunk"},
               {"created", opts_.meta.created},
               {"model", model_},
-              {"choices",
-               json::array({{{"index", 0},
-                             {"delta", std::move(delta)},
-                             {"logprobs", nullptr},
-                             {"finish_reason", finish_reason}}})}};
+              {"choices", json::array({{{"index", 0},
+                                        {"delta", std::move(delta)},
+                                        {"logprobs", nullptr},
+                                        {"finish_reason", finish_reason}}})}};
     if (opts_.include_usage) c["usage"] = nullptr;  // as OpenAI does: null except the last chunk
     return openai::sse_data(dump(c));
 }
@@ -50,6 +49,15 @@ json AnthropicStreamToOpenAI::usage() const { return openai_usage_from_anthropic
 
 std::string AnthropicStreamToOpenAI::feed(std::string_view event, std::string_view data) {
     if (done_) return {};
+    try {
+        return feed_unguarded(event, data);
+    } catch (const nlohmann::json::exception&) {
+        return error_event("api_error", "malformed event in the upstream stream",
+                           "upstream_protocol_error");
+    }
+}
+
+std::string AnthropicStreamToOpenAI::feed_unguarded(std::string_view event, std::string_view data) {
     auto ev = parse(data);
     if (!ev || !ev->is_object()) {
         return error_event("api_error", "malformed event in the upstream stream",
@@ -119,11 +127,9 @@ std::string AnthropicStreamToOpenAI::on_block_start(const json& ev) {
     }
     if (type == "thinking") {
         const std::string thinking = str_or(*cb, "thinking");
-        thinking_[index] = {{"type", "thinking"},
-                            {"thinking", thinking},
-                            {"signature", str_or(*cb, "signature")}};
-        return thinking.empty() ? std::string()
-                                : chunk({{"reasoning_content", thinking}}, nullptr);
+        thinking_[index] = {
+            {"type", "thinking"}, {"thinking", thinking}, {"signature", str_or(*cb, "signature")}};
+        return thinking.empty() ? std::string() : chunk({{"reasoning_content", thinking}}, nullptr);
     }
     if (type == "redacted_thinking" && opts_.thinking_blocks) {
         return chunk({{"thinking_blocks", json::array({*cb})}}, nullptr);
@@ -152,8 +158,7 @@ std::string AnthropicStreamToOpenAI::on_block_delta(const json& ev) {
         if (open != thinking_.end()) {
             open->second["thinking"] = open->second["thinking"].get<std::string>() + thinking;
         }
-        return thinking.empty() ? std::string()
-                                : chunk({{"reasoning_content", thinking}}, nullptr);
+        return thinking.empty() ? std::string() : chunk({{"reasoning_content", thinking}}, nullptr);
     }
     if (type == "signature_delta" && open != thinking_.end()) {
         open->second["signature"] = str_or(*delta, "signature");
@@ -185,12 +190,9 @@ void AnthropicStreamToOpenAI::on_message_delta(const json& ev) {
 std::string AnthropicStreamToOpenAI::on_message_stop() {
     std::string out = chunk(json::object(), finish_reason_for(stop_reason_));
     if (opts_.include_usage) {
-        const json c = {{"id", id_},
-                        {"object", "chat.completion.chunk"},
-                        {"created", opts_.meta.created},
-                        {"model", model_},
-                        {"choices", json::array()},
-                        {"usage", usage()}};
+        const json c = {
+            {"id", id_},       {"object", "chat.completion.chunk"}, {"created", opts_.meta.created},
+            {"model", model_}, {"choices", json::array()},          {"usage", usage()}};
         out += openai::sse_data(dump(c));
     }
     out += openai::kSseDone;

@@ -18,7 +18,8 @@ using namespace detail;
 Result<std::string> plain_text(const json& content, const std::string& param,
                                std::string_view sep) {
     if (content.is_string()) return content.get<std::string>();
-    if (!content.is_array()) return invalid("content must be a string or an array of blocks", param);
+    if (!content.is_array())
+        return invalid("content must be a string or an array of blocks", param);
     std::string out;
     for (size_t i = 0; i < content.size(); ++i) {
         const json& block = content[i];
@@ -50,8 +51,8 @@ Result<json> document_part(const json& block, const std::string& param) {
     const std::string type = src ? str_or(*src, "type") : std::string();
     if (type == "text") return json{{"type", "text"}, {"text", str_or(*src, "data")}};
     if (type == "base64") {
-        json file = {{"file_data", "data:" + str_or(*src, "media_type") + ";base64," +
-                                       str_or(*src, "data")}};
+        json file = {{"file_data",
+                      "data:" + str_or(*src, "media_type") + ";base64," + str_or(*src, "data")}};
         file["filename"] = str_or(block, "title", "document.pdf");
         return json{{"type", "file"}, {"file", std::move(file)}};
     }
@@ -66,7 +67,8 @@ std::optional<baton::Error> user_turn(const json& content, const std::string& pa
         out.push_back({{"role", "user"}, {"content", content}});
         return std::nullopt;
     }
-    if (!content.is_array()) return invalid("content must be a string or an array of blocks", param);
+    if (!content.is_array())
+        return invalid("content must be a string or an array of blocks", param);
     json parts = json::array();
     for (size_t i = 0; i < content.size(); ++i) {
         const json& block = content[i];
@@ -106,7 +108,8 @@ std::optional<baton::Error> user_turn(const json& content, const std::string& pa
                         }
                     }
                 } else {
-                    return invalid("tool_result content must be a string or blocks", at(bp, "content"));
+                    return invalid("tool_result content must be a string or blocks",
+                                   at(bp, "content"));
                 }
             }
             if (const json* e = find(block, "is_error"); e && e->is_boolean() && e->get<bool>()) {
@@ -137,7 +140,8 @@ std::optional<baton::Error> assistant_turn(const json& content, const std::strin
         out.push_back(std::move(msg));
         return std::nullopt;
     }
-    if (!content.is_array()) return invalid("content must be a string or an array of blocks", param);
+    if (!content.is_array())
+        return invalid("content must be a string or an array of blocks", param);
     std::string text;
     bool have_text = false;
     json calls = json::array();
@@ -183,7 +187,8 @@ Result<json> translate_tools(const json& tools) {
         json fn = {{"name", *name}};
         if (const json* d = find(tool, "description"); d && d->is_string()) fn["description"] = *d;
         const json* schema = find(tool, "input_schema");
-        fn["parameters"] = schema ? *schema : json{{"type", "object"}, {"properties", json::object()}};
+        fn["parameters"] =
+            schema ? *schema : json{{"type", "object"}, {"properties", json::object()}};
         if (const json* s = find(tool, "strict"); s && s->is_boolean()) fn["strict"] = *s;
         out.push_back({{"type", "function"}, {"function", std::move(fn)}});
     }
@@ -199,8 +204,8 @@ std::string_view effort_for_budget(int64_t budget) {
 
 }  // namespace
 
-Result<Translated> anthropic_to_openai_request(const json& req, const std::string& upstream_model,
-                                               const OpenAIRequestOptions& opts) {
+static Result<Translated> to_openai_unguarded(const json& req, const std::string& upstream_model,
+                                              const OpenAIRequestOptions& opts) {
     if (!req.is_object()) return invalid("request body must be a JSON object", "");
     Translated t;
     json& body = t.body;
@@ -285,7 +290,8 @@ Result<Translated> anthropic_to_openai_request(const json& req, const std::strin
         } else if (type == "none") {
             if (have_tools) body["tool_choice"] = "none";
         } else if (type == "tool") {
-            body["tool_choice"] = {{"type", "function"}, {"function", {{"name", str_or(*tc, "name")}}}};
+            body["tool_choice"] = {{"type", "function"},
+                                   {"function", {{"name", str_or(*tc, "name")}}}};
         } else {
             return invalid("tool_choice.type must be auto, any, tool or none", "tool_choice.type");
         }
@@ -319,18 +325,26 @@ Result<Translated> anthropic_to_openai_request(const json& req, const std::strin
             }
             body["response_format"] = {
                 {"type", "json_schema"},
-                {"json_schema", {{"name", "output"}, {"schema", (*fmt)["schema"]}, {"strict", true}}}};
+                {"json_schema",
+                 {{"name", "output"}, {"schema", (*fmt)["schema"]}, {"strict", true}}}};
         }
     }
     static constexpr std::array kHandled = {
-        "model", "messages", "system", "max_tokens", "temperature", "top_p", "stop_sequences",
-        "stream", "metadata", "tools", "tool_choice", "thinking", "output_config"};
+        "model",       "messages",       "system",       "max_tokens", "temperature",
+        "top_p",       "stop_sequences", "stream",       "metadata",   "tools",
+        "tool_choice", "thinking",       "output_config"};
     for (const auto& [key, value] : req.items()) {
         if (value.is_null()) continue;
         if (std::find(kHandled.begin(), kHandled.end(), key) != kHandled.end()) continue;
         t.dropped.push_back(key);  // top_k, service_tier, container, cache_control, ...
     }
     return t;
+}
+
+Result<Translated> anthropic_to_openai_request(const json& req, const std::string& upstream_model,
+                                               const OpenAIRequestOptions& opts) {
+    return guarded(baton::Errc::invalid_request,
+                   [&] { return to_openai_unguarded(req, upstream_model, opts); });
 }
 
 }  // namespace baton::translate

@@ -89,6 +89,17 @@ inline std::string_view type_name(const json& j) {
     return "a value";
 }
 
+// Runs f(); a JSON type error (a document shape this code did not anticipate) becomes an Error
+// with `code` instead of an exception: the translators never throw.
+template <class F>
+auto guarded(baton::Errc code, F&& f) -> decltype(f()) {
+    try {
+        return f();
+    } catch (const nlohmann::json::exception& e) {
+        return baton::make_error(code, std::string("cannot translate this document: ") + e.what());
+    }
+}
+
 // Parses text that may be empty or invalid; nullopt on failure. Never throws.
 inline std::optional<json> parse(std::string_view text) {
     json j = json::parse(text.begin(), text.end(), nullptr, false);

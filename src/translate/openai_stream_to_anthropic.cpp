@@ -29,8 +29,7 @@ OpenAIStreamToAnthropic::OpenAIStreamToAnthropic(ResponseMeta meta) : meta_(std:
 
 json OpenAIStreamToAnthropic::usage() const { return anthropic_usage_from_openai(usage_); }
 
-std::string OpenAIStreamToAnthropic::error_event(std::string_view type,
-                                                 std::string_view message) {
+std::string OpenAIStreamToAnthropic::error_event(std::string_view type, std::string_view message) {
     done_ = failed_ = true;
     return frame({{"type", "error"}, {"error", {{"type", type}, {"message", message}}}});
 }
@@ -103,6 +102,14 @@ std::string OpenAIStreamToAnthropic::on_tool_calls(const json& calls) {
 
 std::string OpenAIStreamToAnthropic::feed(std::string_view data) {
     if (done_) return {};
+    try {
+        return feed_unguarded(data);
+    } catch (const nlohmann::json::exception&) {
+        return error_event("api_error", "malformed chunk in the upstream stream");
+    }
+}
+
+std::string OpenAIStreamToAnthropic::feed_unguarded(std::string_view data) {
     if (data == "[DONE]") {
         std::string out = started_ ? std::string() : start_message(empty_object());
         return out + finalize();
@@ -140,7 +147,8 @@ std::string OpenAIStreamToAnthropic::feed(std::string_view data) {
                 text += refusal;
             }
             if (!text.empty()) {
-                if (open_ != Open::text) out += open_block(Open::text, {{"type", "text"}, {"text", ""}});
+                if (open_ != Open::text)
+                    out += open_block(Open::text, {{"type", "text"}, {"text", ""}});
                 out += delta_event(block_index_, {{"type", "text_delta"}, {"text", text}});
             }
             if (const json* calls = find(*delta, "tool_calls"); calls && calls->is_array()) {

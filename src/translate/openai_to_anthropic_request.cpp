@@ -1,7 +1,7 @@
 // OpenAI chat request → Anthropic Messages request (PROVIDER-FORMATS.md §4.1, §4.2).
 #include <algorithm>
-#include <cctype>
 #include <array>
+#include <cctype>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -17,8 +17,10 @@ using namespace detail;
 // Top-level fields with no Anthropic equivalent that are safe to leave out (reported in
 // Translated::dropped). Fields not listed here and not translated are dropped too.
 constexpr std::array kRejectedIfSet = {
-    std::string_view{"functions"}, std::string_view{"function_call"},
-    std::string_view{"audio"}, std::string_view{"web_search_options"},
+    std::string_view{"functions"},
+    std::string_view{"function_call"},
+    std::string_view{"audio"},
+    std::string_view{"web_search_options"},
 };
 
 // One Anthropic turn under construction. For user turns, tool_result blocks are kept apart and
@@ -126,9 +128,9 @@ Result<json> user_blocks(const json& content, const std::string& param) {
         return out;
     }
     if (!content.is_array()) {
-        return invalid("content must be a string or an array of parts, got " +
-                           std::string(type_name(content)),
-                       param);
+        return invalid(
+            "content must be a string or an array of parts, got " + std::string(type_name(content)),
+            param);
     }
     for (size_t i = 0; i < content.size(); ++i) {
         const json& part = content[i];
@@ -200,11 +202,11 @@ Result<json> tool_input(const json& fn, const std::string& param) {
 
 // Thinking blocks replayed by the client: message.thinking_blocks (LiteLLM convention) and
 // thinking/redacted_thinking parts inside content. They go first, verbatim.
-std::optional<baton::Error> thinking_blocks(const json& msg, const std::string& param,
-                                            json& out) {
+std::optional<baton::Error> thinking_blocks(const json& msg, const std::string& param, json& out) {
     const json* tb = find(msg, "thinking_blocks");
     if (!tb) return std::nullopt;
-    if (!tb->is_array()) return invalid("thinking_blocks must be an array", at(param, "thinking_blocks"));
+    if (!tb->is_array())
+        return invalid("thinking_blocks must be an array", at(param, "thinking_blocks"));
     size_t unfilled = 0;
     for (size_t i = 0; i < tb->size(); ++i) {
         const std::string type = str_or((*tb)[i], "type");
@@ -274,7 +276,8 @@ Result<json> assistant_blocks(const json& msg, const std::string& param) {
         const json& call = (*calls)[i];
         const std::string p = at(tp, i);
         const std::string type = str_or(call, "type", "function");
-        if (type != "function") return invalid("only function tool calls are supported", at(p, "type"));
+        if (type != "function")
+            return invalid("only function tool calls are supported", at(p, "type"));
         const json* id = find(call, "id");
         if (!id || !id->is_string()) return invalid("tool call needs an id", at(p, "id"));
         const json* fn = find(call, "function");
@@ -317,7 +320,8 @@ Result<json> translate_tools(const json& tools, Translated& t) {
         }
         json schema = {{"type", "object"}, {"properties", json::object()}};
         if (const json* params = find(*fn, "parameters")) {
-            if (!params->is_object()) return invalid("parameters must be an object", at(fp, "parameters"));
+            if (!params->is_object())
+                return invalid("parameters must be an object", at(fp, "parameters"));
             const std::string st = str_or(*params, "type", "object");
             if (st != "object") {
                 return invalid("parameters must be a JSON Schema of type object",
@@ -357,9 +361,10 @@ Result<json> translate_tool_choice(const json& chat, bool have_tools) {
         const json* fn = find(*choice, "function");
         const json* name = fn ? find(*fn, "name") : nullptr;
         if (type != "function" || !name || !name->is_string()) {
-            return invalid("only {type: function, function: {name}} tool_choice objects are "
-                           "supported for Anthropic models",
-                           "tool_choice");
+            return invalid(
+                "only {type: function, function: {name}} tool_choice objects are "
+                "supported for Anthropic models",
+                "tool_choice");
         }
         out = {{"type", "tool"}, {"name", *name}};
     } else if (choice) {
@@ -411,7 +416,8 @@ std::optional<baton::Error> translate_thinking(const json& chat, const Anthropic
     }
     const json* effort = find(chat, "reasoning_effort");
     if (!effort) return std::nullopt;
-    if (!effort->is_string()) return invalid("reasoning_effort must be a string", "reasoning_effort");
+    if (!effort->is_string())
+        return invalid("reasoning_effort must be a string", "reasoning_effort");
     const std::string& e = effort->get_ref<const std::string&>();
     if (e == "none") return std::nullopt;
     const bool low = e == "minimal" || e == "low";
@@ -433,9 +439,10 @@ std::optional<baton::Error> translate_thinking(const json& chat, const Anthropic
         } else if (limit - 1 >= 1024) {
             budget = limit - 1;  // the client's limit covers thinking and answer, as in OpenAI
         } else {
-            return invalid("reasoning_effort needs max_completion_tokens above 1024 for "
-                           "Anthropic models (thinking budgets start at 1024 tokens)",
-                           "reasoning_effort");
+            return invalid(
+                "reasoning_effort needs max_completion_tokens above 1024 for "
+                "Anthropic models (thinking budgets start at 1024 tokens)",
+                "reasoning_effort");
         }
     }
     body["thinking"] = {{"type", "enabled"}, {"budget_tokens", budget}};
@@ -454,7 +461,8 @@ void order_results(json& results, const Turn* prev) {
         return static_cast<size_t>(it - ids.begin());
     };
     std::vector<json> v(results.begin(), results.end());
-    std::stable_sort(v.begin(), v.end(), [&](const json& a, const json& b) { return rank(a) < rank(b); });
+    std::stable_sort(v.begin(), v.end(),
+                     [&](const json& a, const json& b) { return rank(a) < rank(b); });
     results = json(std::move(v));
 }
 
@@ -479,7 +487,8 @@ Result<json> translate_messages(const json& messages, json& system) {
     }
     std::vector<Turn> turns;
     auto turn_for = [&](const std::string& role) -> Turn& {
-        if (turns.empty() || turns.back().role != role) turns.push_back(Turn{role, json::array(), json::array()});
+        if (turns.empty() || turns.back().role != role)
+            turns.push_back(Turn{role, json::array(), json::array()});
         return turns.back();
     };
     for (size_t i = 0; i < messages.size(); ++i) {
@@ -499,7 +508,8 @@ Result<json> translate_messages(const json& messages, json& system) {
             for (auto& x : *b) turn_for("user").blocks.push_back(std::move(x));
         } else if (role == "tool") {
             const json* id = find(msg, "tool_call_id");
-            if (!id || !id->is_string()) return invalid("tool message needs tool_call_id", at(p, "tool_call_id"));
+            if (!id || !id->is_string())
+                return invalid("tool message needs tool_call_id", at(p, "tool_call_id"));
             json result = {{"type", "tool_result"}, {"tool_use_id", *id}};
             if (content && content->is_string()) {
                 if (!content->get_ref<const std::string&>().empty()) result["content"] = *content;
@@ -535,8 +545,9 @@ Result<json> translate_messages(const json& messages, json& system) {
 
 }  // namespace
 
-Result<Translated> openai_to_anthropic_request(const json& chat, const std::string& upstream_model,
-                                               const AnthropicRequestOptions& opts) {
+static Result<Translated> to_anthropic_unguarded(const json& chat,
+                                                 const std::string& upstream_model,
+                                                 const AnthropicRequestOptions& opts) {
     if (!chat.is_object()) return invalid("request body must be a JSON object", "");
     Translated t;
     json& body = t.body;
@@ -558,7 +569,8 @@ Result<Translated> openai_to_anthropic_request(const json& chat, const std::stri
     if (const json* v = find(chat, "temperature")) {
         if (!v->is_number()) return invalid("temperature must be a number", "temperature");
         double temp = v->get<double>();
-        if (temp < 0) return invalid("temperature must be between 0 and 1 for this model", "temperature");
+        if (temp < 0)
+            return invalid("temperature must be between 0 and 1 for this model", "temperature");
         if (temp > 1) {
             if (!opts.clamp_temperature) {
                 return invalid("temperature must be between 0 and 1 for this model", "temperature");
@@ -586,7 +598,8 @@ Result<Translated> openai_to_anthropic_request(const json& chat, const std::stri
         }
         json kept = json::array();
         for (size_t i = 0; i < seqs.size(); ++i) {
-            if (!seqs[i].is_string()) return invalid("stop sequences must be strings", at("stop", i));
+            if (!seqs[i].is_string())
+                return invalid("stop sequences must be strings", at("stop", i));
             // Anthropic rejects whitespace-only stop sequences.
             if (is_blank(seqs[i].get_ref<const std::string&>())) {
                 t.dropped.push_back(v->is_array() ? at("stop", i) : std::string("stop"));
@@ -635,9 +648,9 @@ Result<Translated> openai_to_anthropic_request(const json& chat, const std::stri
     if (const json* v = find(chat, "response_format")) {
         const std::string type = str_or(*v, "type");
         if (type != "text") {
-            return invalid("response_format \"" + type +
-                               "\" is not supported for Anthropic models yet",
-                           "response_format.type");
+            return invalid(
+                "response_format \"" + type + "\" is not supported for Anthropic models yet",
+                "response_format.type");
         }
     }
     if (const json* v = find(chat, "modalities"); v && v->is_array()) {
@@ -646,19 +659,43 @@ Result<Translated> openai_to_anthropic_request(const json& chat, const std::stri
         }
     }
     for (auto key : kRejectedIfSet) {
-        if (find(chat, key)) return invalid("\"" + std::string(key) + "\" is not supported for Anthropic models", std::string(key));
+        if (find(chat, key))
+            return invalid("\"" + std::string(key) + "\" is not supported for Anthropic models",
+                           std::string(key));
     }
-    static constexpr std::array kHandled = {
-        "model", "messages", "max_tokens", "max_completion_tokens", "temperature", "top_p",
-        "top_k", "stop", "stream", "stream_options", "user", "safety_identifier", "tools",
-        "tool_choice", "parallel_tool_calls", "thinking", "reasoning_effort", "n", "logprobs",
-        "response_format", "modalities"};
+    static constexpr std::array kHandled = {"model",
+                                            "messages",
+                                            "max_tokens",
+                                            "max_completion_tokens",
+                                            "temperature",
+                                            "top_p",
+                                            "top_k",
+                                            "stop",
+                                            "stream",
+                                            "stream_options",
+                                            "user",
+                                            "safety_identifier",
+                                            "tools",
+                                            "tool_choice",
+                                            "parallel_tool_calls",
+                                            "thinking",
+                                            "reasoning_effort",
+                                            "n",
+                                            "logprobs",
+                                            "response_format",
+                                            "modalities"};
     for (const auto& [key, value] : chat.items()) {
         if (value.is_null()) continue;
         if (std::find(kHandled.begin(), kHandled.end(), key) != kHandled.end()) continue;
         t.dropped.push_back(key);
     }
     return t;
+}
+
+Result<Translated> openai_to_anthropic_request(const json& chat, const std::string& upstream_model,
+                                               const AnthropicRequestOptions& opts) {
+    return guarded(baton::Errc::invalid_request,
+                   [&] { return to_anthropic_unguarded(chat, upstream_model, opts); });
 }
 
 }  // namespace baton::translate

@@ -84,3 +84,21 @@ TEST(PiiTest, RoutedClassesOnlyReachModelsTaggedForThem) {
 
 }  // namespace
 }  // namespace baton::test
+
+namespace baton::test {
+namespace {
+
+TEST(PiiTest, ADirectlyNamedModelStillNeedsTheRequiredTag) {
+    FakeUpstream up;
+    GatewayProcess gw(yaml(up.base_url()));
+    ASSERT_TRUE(gw.start());
+    json err;
+    auto r = http_post(gw.port(), kChat, chat_body("cloud", "my SSN is 123-45-6789"));
+    ASSERT_TRUE(is_openai_error(r, 422, &err)) << r.describe();
+    EXPECT_THAT(err["message"].get<std::string>(), HasSubstr("pii_ok"));
+    EXPECT_EQ(up.request_count(), 0u);
+    EXPECT_EQ(http_post(gw.port(), kChat, chat_body("onprem", "my SSN is 123-45-6789")).status, 200u);
+}
+
+}  // namespace
+}  // namespace baton::test

@@ -36,8 +36,7 @@ struct AnthropicRequestOptions {
 
 // OpenAI chat request → Anthropic Messages request (model = upstream_model). The input is the
 // client's parsed body; it is not modified. Errors: Errc::invalid_request with param set.
-Result<Translated> openai_to_anthropic_request(const Json& chat,
-                                               const std::string& upstream_model,
+Result<Translated> openai_to_anthropic_request(const Json& chat, const std::string& upstream_model,
                                                const AnthropicRequestOptions& opts = {});
 
 struct OpenAIRequestOptions {
@@ -63,8 +62,7 @@ Result<Translated> anthropic_to_openai_request(const Json& messages_request,
 // Thinking blocks become message.reasoning_content (text joined) and message.thinking_blocks
 // (verbatim, signatures included) so clients can echo them back on the next turn.
 // Errors: Errc::upstream_protocol (not an object with type "message" and a content array).
-Result<Json> anthropic_to_openai_response(const Json& msg,
-                                                    const ResponseMeta& meta);
+Result<Json> anthropic_to_openai_response(const Json& msg, const ResponseMeta& meta);
 
 struct AnthropicResponseOptions {
     // message.reasoning_content (or `reasoning`) → a leading thinking block with an empty
@@ -76,16 +74,15 @@ struct AnthropicResponseOptions {
 // OpenAI chat.completion → Anthropic Message (for /v1/messages served by an OpenAI model).
 // Uses choices[0]. Errors: Errc::upstream_protocol (no choices, tool call arguments that are
 // not a JSON object).
-Result<Json> openai_to_anthropic_response(const Json& completion,
-                                                    const ResponseMeta& meta,
-                                                    const AnthropicResponseOptions& opts = {});
+Result<Json> openai_to_anthropic_response(const Json& completion, const ResponseMeta& meta,
+                                          const AnthropicResponseOptions& opts = {});
 
 // stop_reason → finish_reason: end_turn/stop_sequence/pause_turn → stop, max_tokens and
 // model_context_window_exceeded → length, tool_use → tool_calls, refusal → content_filter;
 // anything else (null, unknown) → stop.
 std::string_view finish_reason_for(std::string_view stop_reason);
-// finish_reason → stop_reason: stop → end_turn, length → max_tokens, tool_calls/function_call →
-// tool_use, content_filter → refusal; anything else → end_turn.
+// finish_reason → stop_reason: stop → end_turn, length → max_tokens, tool_calls and
+// function_call → tool_use, content_filter → refusal; anything else → end_turn.
 std::string_view stop_reason_for(std::string_view finish_reason);
 
 // Anthropic usage → OpenAI usage: prompt_tokens = input + cache_creation + cache_read,

@@ -6,9 +6,9 @@
 // Status ⇄ Anthropic error.type:
 //   400 invalid_request_error · 401 authentication_error · 402 billing_error · 403
 //   permission_error · 404 not_found_error · 413 request_too_large · 429 rate_limit_error ·
-//   500 api_error · 504 timeout_error · 529 overloaded_error. Other 4xx → invalid_request_error,
-//   503 → overloaded_error, other 5xx → api_error. (402 and 504 are in the SDK's ErrorType but
-//   their statuses are not confirmed by Anthropic's docs.)
+//   500 api_error · 504 timeout_error · 529 overloaded_error. Other 4xx →
+//   invalid_request_error, 503 → overloaded_error, other 5xx → api_error. (402 and 504 are in the
+//   SDK's ErrorType but their statuses are not confirmed by Anthropic's docs.)
 #include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
@@ -41,8 +41,9 @@ HttpError anthropic_error_to_openai(unsigned status, std::string_view body);
 Json openai_error_object(const Json& anthropic_error);
 
 // An OpenAI-format upstream's error response → what an Anthropic client should receive:
-// {"type":"error","error":{"type": <by status, or by the OpenAI type for 400>, "message"}}.
-// The status is kept (an unknown 5xx stays as is).
+// {"type":"error","error":{"type": <by status, table above>, "message"}}. The status is kept
+// (a non-error status becomes 502). Bodies that are not an OpenAI envelope (HTML, plain text,
+// {"error":"..."} from some OpenAI-compatible servers) are carried in the message.
 HttpError openai_error_to_anthropic(unsigned status, std::string_view body);
 // The Anthropic error object {"type","message"} for an OpenAI error object, given the status
 // (0 = unknown, e.g. inside a stream: the type decides).

@@ -29,7 +29,7 @@
 namespace baton::translate {
 
 class AnthropicStreamToOpenAI {
-public:
+  public:
     struct Options {
         ResponseMeta meta;           // chunk id/model/created (empty → from message_start)
         bool include_usage = false;  // the client's stream_options.include_usage
@@ -56,10 +56,10 @@ public:
     // latest message_delta).
     Json usage() const;
 
-private:
+  private:
+    std::string feed_unguarded(std::string_view event, std::string_view data);
     std::string chunk(Json delta, const Json& finish_reason) const;
-    std::string error_event(std::string_view type, std::string_view message,
-                            const Json& code);
+    std::string error_event(std::string_view type, std::string_view message, const Json& code);
     std::string on_message_start(const Json& ev);
     std::string on_block_start(const Json& ev);
     std::string on_block_delta(const Json& ev);
@@ -76,7 +76,7 @@ private:
     std::map<int64_t, int64_t> tool_slot_;  // Anthropic block index → OpenAI tool_calls index
     int64_t next_slot_ = 0;
     std::map<int64_t, Json> thinking_;  // open thinking blocks by index: text and signature
-    Json usage_ = Json::object();  // Anthropic-shaped, merged
+    Json usage_ = Json::object();       // Anthropic-shaped, merged
     std::string stop_reason_;
 };
 
@@ -95,7 +95,7 @@ private:
 // (upstreams that interleave parallel calls) are still sent on that block's index: the
 // official SDKs accumulate by index, so the final message stays correct.
 class OpenAIStreamToAnthropic {
-public:
+  public:
     explicit OpenAIStreamToAnthropic(ResponseMeta meta);
 
     // One decoded event's data (OpenAI streams carry no event names).
@@ -108,8 +108,9 @@ public:
     // Anthropic-shaped usage as known so far.
     Json usage() const;
 
-private:
+  private:
     enum class Open { none, text, thinking, tool };
+    std::string feed_unguarded(std::string_view data);
     std::string start_message(const Json& chunk);
     std::string open_block(Open kind, const Json& content_block);
     std::string close_block();
@@ -126,7 +127,7 @@ private:
     Open open_ = Open::none;
     std::map<int64_t, int64_t> tool_block_;  // OpenAI tool index → Anthropic block index
     std::string finish_reason_;
-    bool refusal_ = false;  // delta.refusal seen → stop_reason "refusal"
+    bool refusal_ = false;         // delta.refusal seen → stop_reason "refusal"
     Json usage_ = Json::object();  // OpenAI-shaped, from the usage chunk
 };
 

@@ -26,7 +26,7 @@ using Json = nlohmann::ordered_json;
 // almost anything, which disables that type's converting constructors.)
 template <class T>
 class Result {
-public:
+  public:
     Result(T value) : v_(std::in_place_index<0>, std::move(value)) {}
     Result(baton::Error error) : v_(std::in_place_index<1>, std::move(error)) {}
 
@@ -39,7 +39,7 @@ public:
     // Precondition: !has_value().
     const baton::Error& error() const { return std::get<1>(v_); }
 
-private:
+  private:
     std::variant<T, baton::Error> v_;
 };
 

@@ -39,7 +39,8 @@ void check_json(const std::filesystem::path& expected_path, const json& actual) 
     }
     ASSERT_TRUE(std::filesystem::exists(expected_path)) << expected_path;
     EXPECT_EQ(Unordered(read_json(expected_path)), Unordered(actual))
-        << expected_path << "\nactual:\n" << actual.dump(2);
+        << expected_path << "\nactual:\n"
+        << actual.dump(2);
 }
 
 void check_sse(const std::filesystem::path& expected_path, const std::string& actual) {
@@ -51,7 +52,8 @@ void check_sse(const std::filesystem::path& expected_path, const std::string& ac
     // Compared as events with parsed JSON data, so key order does not matter.
     EXPECT_EQ(Unordered(events_json(parse_sse(read_file(expected_path)))),
               Unordered(events_json(parse_sse(actual))))
-        << expected_path << "\nactual:\n" << actual;
+        << expected_path << "\nactual:\n"
+        << actual;
 }
 
 void check_error_case(const std::filesystem::path& p,
@@ -95,8 +97,8 @@ TEST(AnthropicFixtures, MessagesToChat) {
     ASSERT_GE(names.size(), 4u);
     for (const auto& name : names) {
         SCOPED_TRACE(name);
-        auto r = anthropic_to_openai_request(read_json(dir / (name + ".anthropic.json")),
-                                             "gpt-4.1");
+        auto r =
+            anthropic_to_openai_request(read_json(dir / (name + ".anthropic.json")), "gpt-4.1");
         ASSERT_TRUE(r.has_value()) << r.error().param << ": " << r.error().message;
         check_json(dir / (name + ".openai.json"), r->body);
     }

@@ -30,9 +30,8 @@ TEST(StopReasons, AnthropicToOpenAI) {
 
 TEST(StopReasons, OpenAIToAnthropic) {
     const std::vector<std::pair<std::string, std::string>> table = {
-        {"stop", "end_turn"},          {"length", "max_tokens"},
-        {"tool_calls", "tool_use"},    {"function_call", "tool_use"},
-        {"content_filter", "refusal"}, {"", "end_turn"},
+        {"stop", "end_turn"},          {"length", "max_tokens"},      {"tool_calls", "tool_use"},
+        {"function_call", "tool_use"}, {"content_filter", "refusal"}, {"", "end_turn"},
         {"other", "end_turn"},
     };
     for (const auto& [in, out] : table) EXPECT_EQ(stop_reason_for(in), out) << in;
@@ -45,7 +44,8 @@ TEST(Usage, AnthropicToOpenAICountsCacheTokensAsPrompt) {
     EXPECT_EQ(Unordered(u), Unordered(json::parse(R"({"prompt_tokens":3210,"completion_tokens":50,
         "total_tokens":3260,"prompt_tokens_details":{"cached_tokens":3000,"cache_write_tokens":200},
         "completion_tokens_details":{"reasoning_tokens":20}})")));
-    const json minimal = openai_usage_from_anthropic(json::parse(R"({"input_tokens":5,"output_tokens":1})"));
+    const json minimal =
+        openai_usage_from_anthropic(json::parse(R"({"input_tokens":5,"output_tokens":1})"));
     EXPECT_EQ(Unordered(minimal), Unordered(json::parse(R"({"prompt_tokens":5,"completion_tokens":1,
         "total_tokens":6,"prompt_tokens_details":{"cached_tokens":0}})")));
     EXPECT_EQ(openai_usage_from_anthropic(json())["total_tokens"], 0);
@@ -55,12 +55,14 @@ TEST(Usage, OpenAIToAnthropicSplitsCachedTokensOut) {
     const json u = anthropic_usage_from_openai(json::parse(
         R"({"prompt_tokens":3210,"completion_tokens":50,"total_tokens":3260,
             "prompt_tokens_details":{"cached_tokens":3000,"cache_write_tokens":200}})"));
-    EXPECT_EQ(Unordered(u), Unordered(json::parse(R"({"input_tokens":10,"cache_creation_input_tokens":200,
+    EXPECT_EQ(Unordered(u),
+              Unordered(json::parse(R"({"input_tokens":10,"cache_creation_input_tokens":200,
         "cache_read_input_tokens":3000,"output_tokens":50})")));
     // Inconsistent upstream numbers never go negative.
-    EXPECT_EQ(anthropic_usage_from_openai(json::parse(
-                  R"({"prompt_tokens":1,"prompt_tokens_details":{"cached_tokens":5}})"))["input_tokens"],
-              0);
+    EXPECT_EQ(
+        anthropic_usage_from_openai(json::parse(
+            R"({"prompt_tokens":1,"prompt_tokens_details":{"cached_tokens":5}})"))["input_tokens"],
+        0);
 }
 
 TEST(Usage, RoundTripIsLossless) {
@@ -82,7 +84,8 @@ json anthropic_message(json content, std::string stop = "end_turn") {
 
 TEST(AnthropicToOpenAIResponse, TextBlocksAreJoined) {
     auto r = anthropic_to_openai_response(
-        anthropic_message(json::parse(R"([{"type":"text","text":"a"},{"type":"text","text":"b"}])")),
+        anthropic_message(
+            json::parse(R"([{"type":"text","text":"a"},{"type":"text","text":"b"}])")),
         {"", "", 42});
     ASSERT_TRUE(r.has_value());
     EXPECT_EQ((*r)["choices"][0]["message"]["content"], "ab");
@@ -93,7 +96,8 @@ TEST(AnthropicToOpenAIResponse, TextBlocksAreJoined) {
 }
 
 TEST(AnthropicToOpenAIResponse, MetaOverridesIdAndModel) {
-    auto r = anthropic_to_openai_response(anthropic_message(json::array()), {"chatcmpl-9", "alias", 1});
+    auto r =
+        anthropic_to_openai_response(anthropic_message(json::array()), {"chatcmpl-9", "alias", 1});
     ASSERT_TRUE(r.has_value());
     EXPECT_EQ((*r)["id"], "chatcmpl-9");
     EXPECT_EQ((*r)["model"], "alias");
@@ -103,7 +107,8 @@ TEST(AnthropicToOpenAIResponse, MetaOverridesIdAndModel) {
 TEST(AnthropicToOpenAIResponse, ToolUseBecomesToolCallsWithJsonArguments) {
     auto r = anthropic_to_openai_response(
         anthropic_message(json::parse(
-                              R"([{"type":"tool_use","id":"toolu_1","name":"f","input":{"z":1,"a":{"b":[true]}}}])"),
+                              R"([{"type":"tool_use","id":"toolu_1","name":"f",
+                     "input":{"z":1,"a":{"b":[true]}}}])"),
                           "tool_use"),
         {});
     ASSERT_TRUE(r.has_value());
@@ -118,8 +123,10 @@ TEST(AnthropicToOpenAIResponse, ToolUseBecomesToolCallsWithJsonArguments) {
 
 TEST(AnthropicToOpenAIResponse, ServerToolBlocksAreSkipped) {
     auto r = anthropic_to_openai_response(
-        anthropic_message(json::parse(R"([{"type":"server_tool_use","id":"srvtoolu_1","name":"web_search","input":{}},
-            {"type":"web_search_tool_result","tool_use_id":"srvtoolu_1","content":[]},{"type":"text","text":"Found it."}])")),
+        anthropic_message(json::parse(
+            R"([{"type":"server_tool_use","id":"srvtoolu_1","name":"web_search","input":{}},
+            {"type":"web_search_tool_result","tool_use_id":"srvtoolu_1","content":[]},
+            {"type":"text","text":"Found it."}])")),
         {});
     ASSERT_TRUE(r.has_value());
     EXPECT_EQ((*r)["choices"][0]["message"]["content"], "Found it.");
@@ -136,18 +143,20 @@ TEST(AnthropicToOpenAIResponse, MalformedUpstream) {
 }
 
 json completion(json message, std::string finish = "stop") {
-    return {{"id", "chatcmpl-1"},
-            {"object", "chat.completion"},
-            {"created", 1},
-            {"model", "gpt-x"},
-            {"choices", {{{"index", 0}, {"message", std::move(message)}, {"finish_reason", finish}}}},
-            {"usage", {{"prompt_tokens", 10}, {"completion_tokens", 2}, {"total_tokens", 12}}}};
+    return {
+        {"id", "chatcmpl-1"},
+        {"object", "chat.completion"},
+        {"created", 1},
+        {"model", "gpt-x"},
+        {"choices", {{{"index", 0}, {"message", std::move(message)}, {"finish_reason", finish}}}},
+        {"usage", {{"prompt_tokens", 10}, {"completion_tokens", 2}, {"total_tokens", 12}}}};
 }
 
 TEST(OpenAIToAnthropicResponse, TextToolsAndStop) {
     auto r = openai_to_anthropic_response(
         completion(json::parse(R"({"role":"assistant","content":"Sure.","tool_calls":[
-            {"id":"call_1","type":"function","function":{"name":"f","arguments":"{\"q\":\"x\",\"a\":1}"}}]})"),
+            {"id":"call_1","type":"function",
+             "function":{"name":"f","arguments":"{\"q\":\"x\",\"a\":1}"}}]})"),
                    "tool_calls"),
         {"msg_override", "", 0});
     ASSERT_TRUE(r.has_value());
@@ -166,7 +175,8 @@ TEST(OpenAIToAnthropicResponse, ReasoningOption) {
     json c = completion(json::parse(R"({"role":"assistant","content":"A","reasoning":"because"})"));
     auto with = openai_to_anthropic_response(c, {});
     ASSERT_TRUE(with.has_value());
-    EXPECT_EQ((*with)["content"][0], json::parse(R"({"type":"thinking","thinking":"because","signature":""})"));
+    EXPECT_EQ((*with)["content"][0],
+              json::parse(R"({"type":"thinking","thinking":"because","signature":""})"));
     auto without = openai_to_anthropic_response(c, {}, {.reasoning_as_thinking = false});
     ASSERT_TRUE(without.has_value());
     EXPECT_EQ((*without)["content"].size(), 1u);
@@ -176,9 +186,10 @@ TEST(OpenAIToAnthropicResponse, MalformedUpstream) {
     EXPECT_FALSE(openai_to_anthropic_response(json::parse(R"({"choices":[]})"), {}).has_value());
     EXPECT_FALSE(openai_to_anthropic_response(json::parse(R"({"choices":[1]})"), {}).has_value());
     EXPECT_FALSE(openai_to_anthropic_response(json::array(), {}).has_value());
-    auto r = openai_to_anthropic_response(
-        completion(json::parse(R"({"role":"assistant","tool_calls":[{"id":"c","function":{"name":"f","arguments":"[1]"}}]})")),
-        {});
+    auto r = openai_to_anthropic_response(completion(json::parse(
+                                              R"({"role":"assistant",
+                "tool_calls":[{"id":"c","function":{"name":"f","arguments":"[1]"}}]})")),
+                                          {});
     ASSERT_FALSE(r.has_value());
     EXPECT_EQ(r.error().code, baton::Errc::upstream_protocol);
 }
@@ -186,8 +197,8 @@ TEST(OpenAIToAnthropicResponse, MalformedUpstream) {
 TEST(RoundTrip, AnthropicResponseThroughOpenAIKeepsContent) {
     for (const auto& name : test::cases("message_to_completion", ".anthropic.json")) {
         SCOPED_TRACE(name);
-        const json original =
-            test::read_json(test::fixture_root() / "message_to_completion" / (name + ".anthropic.json"));
+        const json original = test::read_json(test::fixture_root() / "message_to_completion" /
+                                              (name + ".anthropic.json"));
         auto there = anthropic_to_openai_response(original, {});
         ASSERT_TRUE(there.has_value());
         auto back = openai_to_anthropic_response(*there, {}, {.reasoning_as_thinking = false});
@@ -198,7 +209,10 @@ TEST(RoundTrip, AnthropicResponseThroughOpenAIKeepsContent) {
         for (const auto& b : original["content"]) {
             if (b["type"] == "text") text += b["text"].get<std::string>();
             if (b["type"] == "tool_use") {
-                tools.push_back({{"type", "tool_use"}, {"id", b["id"]}, {"name", b["name"]}, {"input", b["input"]}});
+                tools.push_back({{"type", "tool_use"},
+                                 {"id", b["id"]},
+                                 {"name", b["name"]},
+                                 {"input", b["input"]}});
             }
         }
         json expected = json::array();

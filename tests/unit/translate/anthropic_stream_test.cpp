@@ -1,11 +1,12 @@
 // Stream translator rules (the fixtures cover whole streams; these cover the edges).
+#include "baton/translate/anthropic_stream.hpp"
+
 #include <gtest/gtest.h>
 
 #include <string>
 #include <vector>
 
 #include "baton/openai/sse.hpp"
-#include "baton/translate/anthropic_stream.hpp"
 #include "unit/translate/translate_support.hpp"
 
 namespace baton::translate {
@@ -14,7 +15,9 @@ namespace {
 using test::json;
 
 const char* kStart =
-    R"({"type":"message_start","message":{"id":"msg_1","type":"message","role":"assistant","model":"claude-x","content":[],"stop_reason":null,"stop_sequence":null,"usage":{"input_tokens":10,"cache_read_input_tokens":5,"output_tokens":1}}})";
+    R"({"type":"message_start","message":{"id":"msg_1","type":"message","role":"assistant",
+        "model":"claude-x","content":[],"stop_reason":null,"stop_sequence":null,
+        "usage":{"input_tokens":10,"cache_read_input_tokens":5,"output_tokens":1}}})";
 
 std::vector<json> chunks(const std::string& sse) {
     std::vector<json> out;
@@ -38,7 +41,8 @@ TEST(AnthropicStreamToOpenAI, WithoutIncludeUsageNoUsageChunkAndNoUsageKey) {
     AnthropicStreamToOpenAI tr({{"chatcmpl-x", "alias", 7}, false, true});
     std::string out = tr.feed("message_start", kStart);
     out += tr.feed("message_delta",
-                   R"({"type":"message_delta","delta":{"stop_reason":"end_turn"},"usage":{"output_tokens":3}})");
+                   R"({"type":"message_delta","delta":{"stop_reason":"end_turn"},
+            "usage":{"output_tokens":3}})");
     out += tr.feed("message_stop", R"({"type":"message_stop"})");
     auto c = chunks(out);
     ASSERT_EQ(c.size(), 3u);
@@ -78,18 +82,23 @@ TEST(AnthropicStreamToOpenAI, ToolIndexesCountToolUseBlocksOnly) {
 TEST(AnthropicStreamToOpenAI, NonEmptyInputInStartEventBecomesArguments) {
     AnthropicStreamToOpenAI tr({});
     tr.feed("message_start", kStart);
-    auto c = chunks(tr.feed("content_block_start",
-                            block_start(0, R"({"type":"tool_use","id":"t","name":"f","input":{"k":"v"}})")));
-    EXPECT_EQ(c[0]["choices"][0]["delta"]["tool_calls"][0]["function"]["arguments"], R"({"k":"v"})");
+    auto c = chunks(
+        tr.feed("content_block_start",
+                block_start(0, R"({"type":"tool_use","id":"t","name":"f","input":{"k":"v"}})")));
+    EXPECT_EQ(c[0]["choices"][0]["delta"]["tool_calls"][0]["function"]["arguments"],
+              R"({"k":"v"})");
 }
 
 TEST(AnthropicStreamToOpenAI, ThinkingBlocksOption) {
     auto run = [](bool blocks) {
         AnthropicStreamToOpenAI tr({{}, false, blocks});
         std::string out = tr.feed("message_start", kStart);
-        out += tr.feed("content_block_start", block_start(0, R"({"type":"thinking","thinking":"","signature":""})"));
-        out += tr.feed("content_block_delta", block_delta(0, R"({"type":"thinking_delta","thinking":"hm"})"));
-        out += tr.feed("content_block_delta", block_delta(0, R"({"type":"signature_delta","signature":"S"})"));
+        out += tr.feed("content_block_start",
+                       block_start(0, R"({"type":"thinking","thinking":"","signature":""})"));
+        out += tr.feed("content_block_delta",
+                       block_delta(0, R"({"type":"thinking_delta","thinking":"hm"})"));
+        out += tr.feed("content_block_delta",
+                       block_delta(0, R"({"type":"signature_delta","signature":"S"})"));
         out += tr.feed("content_block_stop", R"({"type":"content_block_stop","index":0})");
         return chunks(out);
     };
@@ -104,22 +113,25 @@ TEST(AnthropicStreamToOpenAI, ThinkingBlocksOption) {
 TEST(AnthropicStreamToOpenAI, UsageIsCumulativeAndMissingFieldsAreUnchanged) {
     AnthropicStreamToOpenAI tr({{}, true, true});
     tr.feed("message_start", kStart);
-    tr.feed("message_delta", R"({"type":"message_delta","delta":{"stop_reason":null},"usage":{"output_tokens":5}})");
     tr.feed("message_delta",
-            R"({"type":"message_delta","delta":{"stop_reason":"max_tokens"},"usage":{"output_tokens":9,"cache_read_input_tokens":7}})");
+            R"({"type":"message_delta","delta":{"stop_reason":null},"usage":{"output_tokens":5}})");
+    tr.feed("message_delta",
+            R"({"type":"message_delta","delta":{"stop_reason":"max_tokens"},
+            "usage":{"output_tokens":9,"cache_read_input_tokens":7}})");
     auto c = chunks(tr.feed("message_stop", R"({"type":"message_stop"})"));
     ASSERT_EQ(c.size(), 3u);
     EXPECT_EQ(c[0]["choices"][0]["finish_reason"], "length");
     EXPECT_TRUE(c[0]["usage"].is_null());
     EXPECT_EQ(c[1]["choices"], json::array());
-    EXPECT_EQ(c[1]["usage"]["prompt_tokens"], 17);  // 10 input + 7 cache read (updated)
+    EXPECT_EQ(c[1]["usage"]["prompt_tokens"], 17);     // 10 input + 7 cache read (updated)
     EXPECT_EQ(c[1]["usage"]["completion_tokens"], 9);  // set, not added
 }
 
 TEST(AnthropicStreamToOpenAI, ProtocolErrors) {
     {
         AnthropicStreamToOpenAI tr({});
-        auto c = chunks(tr.feed("content_block_start", block_start(0, R"({"type":"text","text":""})")));
+        auto c =
+            chunks(tr.feed("content_block_start", block_start(0, R"({"type":"text","text":""})")));
         ASSERT_EQ(c.size(), 1u);
         EXPECT_EQ(c[0]["error"]["code"], "upstream_protocol_error");
         EXPECT_TRUE(tr.failed());
@@ -145,17 +157,20 @@ TEST(AnthropicStreamToOpenAI, ProtocolErrors) {
 TEST(AnthropicStreamToOpenAI, UpstreamErrorEventTypes) {
     AnthropicStreamToOpenAI tr({});
     tr.feed("message_start", kStart);
-    auto c = chunks(tr.feed("error", R"({"type":"error","error":{"type":"rate_limit_error","message":"slow down"}})"));
+    auto c = chunks(tr.feed(
+        "error", R"({"type":"error","error":{"type":"rate_limit_error","message":"slow down"}})"));
     ASSERT_EQ(c.size(), 1u);
-    EXPECT_EQ(test::Unordered(c[0]), test::Unordered(json::parse(
-        R"({"error":{"message":"slow down","type":"rate_limit_error","param":null,"code":"rate_limit_exceeded"}})")));
+    EXPECT_EQ(test::Unordered(c[0]),
+              test::Unordered(json::parse(
+                  R"({"error":{"message":"slow down","type":"rate_limit_error","param":null,
+                "code":"rate_limit_exceeded"}})")));
     EXPECT_TRUE(tr.failed());
 }
 
 // The translator is fed from an SseDecoder; byte-by-byte delivery gives the same output.
 TEST(AnthropicStreamToOpenAI, ArbitraryNetworkSplits) {
-    const std::string upstream =
-        test::read_file(test::fixture_root() / "stream_to_openai" / "tool_use_split_json.anthropic.sse");
+    const std::string upstream = test::read_file(test::fixture_root() / "stream_to_openai" /
+                                                 "tool_use_split_json.anthropic.sse");
     auto run = [&](size_t step) {
         AnthropicStreamToOpenAI tr({{}, true, true});
         openai::SseDecoder d;
@@ -176,7 +191,8 @@ TEST(AnthropicStreamToOpenAI, ArbitraryNetworkSplits) {
 std::vector<test::Event> events(const std::string& sse) { return test::parse_sse(sse); }
 
 std::string chunk(const std::string& delta, const std::string& finish = "null") {
-    return R"({"id":"c1","object":"chat.completion.chunk","created":1,"model":"gpt-x","choices":[{"index":0,"delta":)" +
+    return R"({"id":"c1","object":"chat.completion.chunk","created":1,"model":"gpt-x",
+        "choices":[{"index":0,"delta":)" +
            delta + R"(,"finish_reason":)" + finish + "}]}";
 }
 
@@ -189,8 +205,9 @@ TEST(OpenAIStreamToAnthropic, FramingAndOrder) {
     auto ev = events(out);
     std::vector<std::string> names;
     for (const auto& e : ev) names.push_back(e.event);
-    EXPECT_EQ(names, (std::vector<std::string>{"message_start", "content_block_start", "content_block_delta",
-                                               "content_block_stop", "message_delta", "message_stop"}));
+    EXPECT_EQ(names, (std::vector<std::string>{"message_start", "content_block_start",
+                                               "content_block_delta", "content_block_stop",
+                                               "message_delta", "message_stop"}));
     EXPECT_EQ(json::parse(ev[0].data)["message"]["id"], "msg_fixed");
     EXPECT_EQ(json::parse(ev[0].data)["message"]["model"], "gpt-x");
     EXPECT_TRUE(tr.done());
@@ -200,9 +217,11 @@ TEST(OpenAIStreamToAnthropic, FramingAndOrder) {
 TEST(OpenAIStreamToAnthropic, InterleavedParallelToolCallsKeepTheirBlocks) {
     OpenAIStreamToAnthropic tr({});
     std::string out = tr.feed(chunk(
-        R"({"tool_calls":[{"index":0,"id":"a","type":"function","function":{"name":"f","arguments":"{\"x\":"}}]})"));
+        R"({"tool_calls":[{"index":0,"id":"a","type":"function",
+            "function":{"name":"f","arguments":"{\"x\":"}}]})"));
     out += tr.feed(chunk(
-        R"({"tool_calls":[{"index":1,"id":"b","type":"function","function":{"name":"g","arguments":"{\"y\":"}}]})"));
+        R"({"tool_calls":[{"index":1,"id":"b","type":"function",
+            "function":{"name":"g","arguments":"{\"y\":"}}]})"));
     out += tr.feed(chunk(R"({"tool_calls":[{"index":0,"function":{"arguments":"1}"}}]})"));
     out += tr.feed(chunk(R"({"tool_calls":[{"index":1,"function":{"arguments":"2}"}}]})"));
     out += tr.feed(chunk("{}", R"("tool_calls")"));
@@ -216,7 +235,8 @@ TEST(OpenAIStreamToAnthropic, InterleavedParallelToolCallsKeepTheirBlocks) {
 
 TEST(OpenAIStreamToAnthropic, ToolCallWithoutIdOrIndexGetsGeneratedOnes) {
     OpenAIStreamToAnthropic tr({});
-    std::string out = tr.feed(chunk(R"({"tool_calls":[{"function":{"name":"f","arguments":"{}"}}]})", R"("tool_calls")"));
+    std::string out = tr.feed(
+        chunk(R"({"tool_calls":[{"function":{"name":"f","arguments":"{}"}}]})", R"("tool_calls")"));
     out += tr.feed("[DONE]");
     const json msg = test::accumulate_anthropic(events(out));
     EXPECT_EQ(msg["message"]["content"][0]["id"], "toolu_baton_0");
@@ -236,7 +256,8 @@ TEST(OpenAIStreamToAnthropic, RefusalDeltaEndsWithRefusal) {
 TEST(OpenAIStreamToAnthropic, OnlyTheFirstChoiceIsTranslated) {
     OpenAIStreamToAnthropic tr({});
     std::string out = tr.feed(
-        R"({"id":"c","model":"m","choices":[{"index":1,"delta":{"content":"other"}},{"index":0,"delta":{"content":"mine"}}]})");
+        R"({"id":"c","model":"m","choices":[{"index":1,"delta":{"content":"other"}},
+                                          {"index":0,"delta":{"content":"mine"}}]})");
     out += tr.feed("[DONE]");
     const json msg = test::accumulate_anthropic(events(out));
     ASSERT_EQ(msg["message"]["content"].size(), 1u);
@@ -255,7 +276,9 @@ TEST(OpenAIStreamToAnthropic, ErrorsAndTruncation) {
     {
         OpenAIStreamToAnthropic tr({});
         tr.feed(chunk(R"({"content":"x"})"));
-        auto ev = events(tr.feed(R"({"error":{"message":"quota","type":"insufficient_quota","code":"insufficient_quota"}})"));
+        auto ev = events(tr.feed(
+            R"({"error":{"message":"quota","type":"insufficient_quota",
+                "code":"insufficient_quota"}})"));
         EXPECT_EQ(json::parse(ev[0].data)["error"]["type"], "billing_error");
     }
     {
@@ -282,9 +305,13 @@ TEST(OpenAIStreamToAnthropic, ErrorsAndTruncation) {
 TEST(OpenAIStreamToAnthropic, UsageAccessor) {
     OpenAIStreamToAnthropic tr({});
     tr.feed(chunk(R"({"content":"x"})"));
-    tr.feed(R"({"id":"c","choices":[],"usage":{"prompt_tokens":100,"completion_tokens":5,"prompt_tokens_details":{"cached_tokens":60}}})");
-    EXPECT_EQ(test::Unordered(tr.usage()), test::Unordered(json::parse(
-        R"({"input_tokens":40,"cache_creation_input_tokens":0,"cache_read_input_tokens":60,"output_tokens":5})")));
+    tr.feed(
+        R"({"id":"c","choices":[],"usage":{"prompt_tokens":100,"completion_tokens":5,
+            "prompt_tokens_details":{"cached_tokens":60}}})");
+    EXPECT_EQ(test::Unordered(tr.usage()),
+              test::Unordered(json::parse(
+                  R"({"input_tokens":40,"cache_creation_input_tokens":0,
+                "cache_read_input_tokens":60,"output_tokens":5})")));
 }
 
 }  // namespace

@@ -94,13 +94,14 @@ inline json accumulate_openai(const std::vector<Event>& events) {
         for (const auto& ch : c.value("choices", json::array())) {
             const json& d = ch["delta"];
             if (d.contains("content") && d["content"].is_string()) {
-                std::string s = message["content"].is_string() ? message["content"].get<std::string>()
-                                                               : std::string();
+                std::string s = message["content"].is_string()
+                                    ? message["content"].get<std::string>()
+                                    : std::string();
                 message["content"] = s + d["content"].get<std::string>();
             }
             if (d.contains("reasoning_content") && d["reasoning_content"].is_string()) {
-                message["reasoning_content"] =
-                    message.value("reasoning_content", "") + d["reasoning_content"].get<std::string>();
+                message["reasoning_content"] = message.value("reasoning_content", "") +
+                                               d["reasoning_content"].get<std::string>();
             }
             for (const auto& tc : d.value("tool_calls", json::array())) {
                 const size_t idx = tc["index"].get<size_t>();
@@ -160,9 +161,11 @@ inline json accumulate_anthropic(const std::vector<Event>& events) {
             json& block = msg["content"][i];
             const json& delta = d["delta"];
             const std::string dt = delta["type"];
-            if (dt == "text_delta") block["text"] = block["text"].get<std::string>() + delta["text"].get<std::string>();
+            if (dt == "text_delta")
+                block["text"] = block["text"].get<std::string>() + delta["text"].get<std::string>();
             if (dt == "thinking_delta") {
-                block["thinking"] = block["thinking"].get<std::string>() + delta["thinking"].get<std::string>();
+                block["thinking"] =
+                    block["thinking"].get<std::string>() + delta["thinking"].get<std::string>();
             }
             if (dt == "signature_delta") block["signature"] = delta["signature"];
             if (dt == "input_json_delta") json_buf[i] += delta["partial_json"].get<std::string>();
