@@ -1,3 +1,5 @@
+#include <cstdio>
+#include <cstdlib>
 // OpenAI chat.completion.chunk SSE → Anthropic Messages SSE (PROVIDER-FORMATS.md §4.5 B).
 #include <string>
 #include <string_view>
@@ -104,7 +106,8 @@ std::string OpenAIStreamToAnthropic::feed(std::string_view data) {
     if (done_) return {};
     try {
         return feed_unguarded(data);
-    } catch (const nlohmann::json::exception&) {
+    } catch (const nlohmann::json::exception& ex) {
+        fprintf(stderr, "SGUARD: %s\n", ex.what()); abort();
         return error_event("api_error", "malformed chunk in the upstream stream");
     }
 }
