@@ -1,5 +1,3 @@
-#include <cstdio>
-#include <cstdlib>
 // Anthropic Messages SSE → OpenAI chat.completion.chunk SSE (PROVIDER-FORMATS.md §4.5 A).
 #include <string>
 #include <string_view>
@@ -53,8 +51,7 @@ std::string AnthropicStreamToOpenAI::feed(std::string_view event, std::string_vi
     if (done_) return {};
     try {
         return feed_unguarded(event, data);
-    } catch (const nlohmann::json::exception& ex) {
-        fprintf(stderr, "SGUARD: %s\n", ex.what()); abort();
+    } catch (const nlohmann::json::exception&) {
         return error_event("api_error", "malformed event in the upstream stream",
                            "upstream_protocol_error");
     }

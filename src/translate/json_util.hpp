@@ -1,8 +1,6 @@
 #pragma once
 // Private helpers of the translators: null-tolerant lookups, JSON paths, error values, dumping.
 #include <cstdint>
-#include <cstdio>
-#include <cstdlib>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -37,6 +35,11 @@ inline int64_t int_or(const json& obj, std::string_view key, int64_t fallback = 
 inline const json& empty_object() {
     static const json kEmpty = json::object();
     return kEmpty;
+}
+
+// Anthropic's prompt-caching marker, accepted on OpenAI parts/tools as a vendor extension.
+inline void copy_cache_control(const json& part, json& block) {
+    if (const json* cc = find(part, "cache_control")) block["cache_control"] = *cc;
 }
 
 // JSON paths in error params: "messages[3].content".
@@ -98,7 +101,7 @@ auto guarded(baton::Errc code, F&& f) -> decltype(f()) {
     try {
         return f();
     } catch (const nlohmann::json::exception& e) {
-        (void)code; fprintf(stderr, "GUARD: %s\n", e.what()); abort();
+        return baton::make_error(code, std::string("cannot translate this document: ") + e.what());
     }
 }
 

@@ -1,5 +1,3 @@
-#include <cstdio>
-#include <cstdlib>
 // OpenAI chat.completion.chunk SSE → Anthropic Messages SSE (PROVIDER-FORMATS.md §4.5 B).
 #include <string>
 #include <string_view>
@@ -106,8 +104,7 @@ std::string OpenAIStreamToAnthropic::feed(std::string_view data) {
     if (done_) return {};
     try {
         return feed_unguarded(data);
-    } catch (const nlohmann::json::exception& ex) {
-        fprintf(stderr, "SGUARD: %s\n", ex.what()); abort();
+    } catch (const nlohmann::json::exception&) {
         return error_event("api_error", "malformed chunk in the upstream stream");
     }
 }

@@ -38,8 +38,8 @@ void mutate(const json& doc, const std::vector<json>& replacements,
     }
 }
 
-const std::vector<json> kValues = {nullptr, 0, -1, 1.5, "", "x", json::array(), json::object(),
-                                   true, json::array({nullptr})};
+const std::vector<json> kValues = {
+    nullptr, 0, -1, 1.5, "", "x", json::array(), json::object(), true, json::array({nullptr})};
 
 TEST(Robustness, RequestsAndResponsesNeverThrow) {
     size_t runs = 0;
