@@ -16,6 +16,7 @@ struct Account {
     std::mutex mu;
     std::string key;
     double reserved = 0;
+    uint64_t holds = 0;  // reservations in flight; at 0, `reserved` is exactly 0 (no fp drift)
     std::array<double, kPeriods> spent{};
     std::array<SysClock::time_point, kPeriods> start{};
 
@@ -137,6 +138,7 @@ void Hold::close(double charge) {
         std::lock_guard lock(acct->mu);
         acct->roll(shared_->now());
         acct->reserved = std::max(0.0, acct->reserved - amount_);
+        if (--acct->holds == 0) acct->reserved = 0;  // sums of doubles leave residues
         if (charge > 0) {
             for (double& s : acct->spent) s += charge;
         }
@@ -191,6 +193,7 @@ boost::system::result<Hold, Error> BudgetLedger::reserve(const std::string& key,
             }
         }
         acct->reserved += amount_usd;
+        ++acct->holds;
     }
     Hold h;
     h.account_ = std::move(acct);
