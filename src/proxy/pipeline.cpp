@@ -368,18 +368,6 @@ std::optional<Error> Pipeline::apply_pii(RequestContext& ctx) {
     return std::nullopt;
 }
 
-metrics::Counter& Pipeline::pii_counter(pii::Class cls, const char* action) {
-    std::string key = "\x1c" + std::string(pii::class_name(cls)) + action;
-    auto it = attempt_counters_.find(key);
-    if (it != attempt_counters_.end()) return *it->second;
-    auto& c = metrics::global().counter("baton_pii_findings_total",
-                                        "Sensitive-data findings in requests, by class and action.",
-                                        {{"class", std::string(pii::class_name(cls))},
-                                         {"action", action}});
-    attempt_counters_.emplace(std::move(key), &c);
-    return c;
-}
-
 awaitable<bool> Pipeline::authenticate(RequestContext& ctx) {
     const auto& rt = *ctx.rt;
     bool admin_path = ctx.path.starts_with("/admin/") || ctx.path == "/v1/route/explain";
@@ -1181,58 +1169,52 @@ policy::Plan Pipeline::make_plan(RequestContext& ctx, bool for_explain) {
     return policy::plan(in);
 }
 
-metrics::Counter& Pipeline::decision_counter(const RequestContext& ctx) {
-    std::string key;
-    key.reserve(ctx.route.size() + ctx.model->name.size() + ctx.decisive.size() + ctx.variant.size() + 3);
-    key.append(ctx.route).push_back('\x1f');
-    key.append(ctx.model->name).push_back('\x1f');
-    key.append(ctx.decisive).push_back('\x1f');
-    key.append(ctx.variant);
-    auto it = decision_counters_.find(key);
-    if (it != decision_counters_.end()) return *it->second;
-    auto& c = metrics::global().counter(
-        "baton_routing_decisions_total",
-        "Routing decisions by route, chosen model, deciding factor and experiment variant.",
-        {{"route", ctx.route},
-         {"model", ctx.model->name},
-         {"reason", ctx.decisive},
-         {"variant", ctx.variant}});
-    decision_counters_.emplace(std::move(key), &c);
+// Labelled counters created on first use and cached per worker, so the hot path does one hash
+// lookup instead of taking the registry's lock.
+metrics::Counter& Pipeline::counter(std::string_view name, std::string_view help,
+                                    std::initializer_list<LabelView> labels) {
+    key_buf_.assign(name);
+    for (const auto& [k, v] : labels) key_buf_.append("\x1f").append(v);
+    auto it = counters_.find(key_buf_);
+    if (it != counters_.end()) return *it->second;
+    metrics::Labels owned;
+    for (const auto& [k, v] : labels) owned.emplace_back(std::string(k), std::string(v));
+    auto& c = metrics::global().counter(name, help, owned);
+    counters_.emplace(key_buf_, &c);
     return c;
+}
+
+metrics::Counter& Pipeline::decision_counter(const RequestContext& ctx) {
+    return counter("baton_routing_decisions_total",
+                   "Routing decisions by route, chosen model, deciding factor and experiment variant.",
+                   {{"route", ctx.route},
+                    {"model", ctx.model->name},
+                    {"reason", ctx.decisive},
+                    {"variant", ctx.variant}});
 }
 
 metrics::Counter& Pipeline::attempt_counter(const std::string& provider, const std::string& model,
                                             Outcome o) {
-    std::string key = provider + '\x1f' + model + '\x1f' + std::string(to_string(o));
-    auto it = attempt_counters_.find(key);
-    if (it != attempt_counters_.end()) return *it->second;
-    auto& c = metrics::global().counter(
-        "baton_upstream_attempts_total", "Upstream attempts by provider, model and outcome class.",
-        {{"provider", provider}, {"model", model}, {"outcome", std::string(to_string(o))}});
-    attempt_counters_.emplace(std::move(key), &c);
-    return c;
+    return counter("baton_upstream_attempts_total",
+                   "Upstream attempts by provider, model and outcome class.",
+                   {{"provider", provider}, {"model", model}, {"outcome", to_string(o)}});
 }
 
 metrics::Counter& Pipeline::retry_decision(std::string_view action) {
-    std::string key = "\x1e" + std::string(action);
-    auto it = attempt_counters_.find(key);
-    if (it != attempt_counters_.end()) return *it->second;
-    auto& c = metrics::global().counter("baton_retry_decisions_total",
-                                        "What the attempt loop did after a failed attempt.",
-                                        {{"decision", std::string(action)}});
-    attempt_counters_.emplace(std::move(key), &c);
-    return c;
+    return counter("baton_retry_decisions_total",
+                   "What the attempt loop did after a failed attempt.",
+                   {{"decision", action}});
 }
 
 metrics::Counter& Pipeline::breaker_skips(const std::string& model) {
-    std::string key = "\x1d" + model;
-    auto it = attempt_counters_.find(key);
-    if (it != attempt_counters_.end()) return *it->second;
-    auto& c = metrics::global().counter("baton_circuit_skips_total",
-                                        "Candidates skipped because their circuit breaker was open.",
-                                        {{"model", model}});
-    attempt_counters_.emplace(std::move(key), &c);
-    return c;
+    return counter("baton_circuit_skips_total",
+                   "Candidates skipped because their circuit breaker was open.", {{"model", model}});
+}
+
+metrics::Counter& Pipeline::pii_counter(pii::Class cls, const char* action) {
+    return counter("baton_pii_findings_total",
+                   "Sensitive-data findings in requests, by class and action.",
+                   {{"class", pii::class_name(cls)}, {"action", action}});
 }
 
 awaitable<void> Pipeline::admin_health(RequestContext& ctx) {

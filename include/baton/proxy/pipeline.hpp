@@ -33,6 +33,7 @@
 //   8. finish         connection back to the pool only if the response was read completely;
 //                     metrics; one access-log line (no prompt text, no keys)
 // Every error response is produced by openai::error_body (one mapping table).
+#include <initializer_list>
 #include <map>
 #include <optional>
 #include <unordered_map>
@@ -86,6 +87,9 @@ private:
     metrics::Counter& pii_counter(pii::Class cls, const char* action);
     awaitable<void> explain(RequestContext& ctx);
     policy::Plan make_plan(RequestContext& ctx, bool for_explain = false);
+    using LabelView = std::pair<std::string_view, std::string_view>;
+    metrics::Counter& counter(std::string_view name, std::string_view help,
+                              std::initializer_list<LabelView> labels);
     metrics::Counter& decision_counter(const RequestContext& ctx);
     void record_latency(const RequestContext& ctx);
     void finish(RequestContext& ctx);
@@ -97,8 +101,8 @@ private:
     uint64_t rt_gen_ = ~0ull;
     std::map<std::string, std::unique_ptr<upstream::Pool>> pools_;  // by ProviderRuntime::pool_key
     uint64_t rng_state_;
-    std::unordered_map<std::string, metrics::Counter*> decision_counters_;  // this worker's cache
-    std::unordered_map<std::string, metrics::Counter*> attempt_counters_;
+    std::unordered_map<std::string, metrics::Counter*> counters_;  // this worker's cache
+    std::string key_buf_;  // reused lookup key (no allocation once warm)
 };
 
 }  // namespace baton::proxy
