@@ -22,8 +22,9 @@ std::string small_body() {
 std::string big_body(size_t kb) {
     std::string doc;
     while (doc.size() < kb * 1024) {
-        doc += "The checkout service saw elevated error rates for about forty minutes after a "
-               "configuration change reduced the upstream pool. \\n";
+        doc +=
+            "The checkout service saw elevated error rates for about forty minutes after a "
+            "configuration change reduced the upstream pool. \\n";
     }
     return R"({"model":"bench-model","messages":[{"role":"user","content":")" + doc +
            R"("}],"max_tokens":512})";

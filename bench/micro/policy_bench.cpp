@@ -104,7 +104,8 @@ BENCHMARK(BM_Complexity4K);
 void BM_ExtractFeatures4K(benchmark::State& state) {
     std::string text = prompt_4k();
     std::string body = R"({"model":"auto","messages":[{"role":"system","content":"Be concise."},)"
-                       R"({"role":"user","content":")" + text + R"("}]})";
+                       R"({"role":"user","content":")" +
+                       text + R"("}]})";
     openai::ChatRequest req;
     auto sys = static_cast<uint32_t>(body.find("Be concise."));
     req.text_spans.push_back({sys, sys + 11});

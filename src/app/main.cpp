@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <cstring>
 #include <iostream>
+#include <nlohmann/json.hpp>
 #include <thread>
 
 #include "baton/audit/log.hpp"
@@ -22,7 +23,6 @@
 #include "baton/openai/chat_request.hpp"
 #include "baton/openai/error_envelope.hpp"
 #include "baton/policy/engine.hpp"
-#include <nlohmann/json.hpp>
 #include "baton/proxy/pipeline.hpp"
 #include "baton/server/worker.hpp"
 
@@ -85,8 +85,8 @@ config::LoadResult load(const std::string& path, const std::string& listen_overr
             }
             r.config.server.listen = listen_override;
             r.config.server.host = host;
-            r.config.server.port =
-                static_cast<uint16_t>(std::strtoul(listen_override.c_str() + colon + 1, nullptr, 10));
+            r.config.server.port = static_cast<uint16_t>(
+                std::strtoul(listen_override.c_str() + colon + 1, nullptr, 10));
         }
     }
     return r;
@@ -125,8 +125,9 @@ struct Daemon {
                 old_sv.max_connections != new_sv.max_connections ||
                 old_sv.timeouts.header_read != new_sv.timeouts.header_read ||
                 old_sv.timeouts.idle != new_sv.timeouts.idle) {
-                spdlog::warn("reload: changes to server.* (listen, threads, limits, timeouts "
-                             "except drain) take effect at the next restart");
+                spdlog::warn(
+                    "reload: changes to server.* (listen, threads, limits, timeouts "
+                    "except drain) take effect at the next restart");
             }
             holder.publish(proxy::build_runtime(cfg, generation + 1, previous.get()));
             ++generation;  // only once the new snapshot is built and published
@@ -170,13 +171,14 @@ int run(const std::string& path, const std::string& listen_override) {
         return kExitConfig;
     }
     auto& reg = metrics::global();
-    d.reload_ok = &reg.counter("baton_config_reloads_total", "Config reloads by result.",
-                               {{"result", "ok"}});
+    d.reload_ok =
+        &reg.counter("baton_config_reloads_total", "Config reloads by result.", {{"result", "ok"}});
     d.reload_rejected = &reg.counter("baton_config_reloads_total", "Config reloads by result.",
                                      {{"result", "rejected"}});
 
     const auto& sv = cfg->server;
-    unsigned threads = sv.threads == 0 ? std::max(1u, std::thread::hardware_concurrency()) : sv.threads;
+    unsigned threads =
+        sv.threads == 0 ? std::max(1u, std::thread::hardware_concurrency()) : sv.threads;
     server::Limits limits;
     limits.max_header_bytes = sv.max_header_bytes;
     limits.max_body_bytes = sv.max_body_bytes;
@@ -188,7 +190,8 @@ int run(const std::string& path, const std::string& listen_override) {
     try {
         for (unsigned i = 0; i < threads; ++i) {
             auto w = std::make_unique<server::Worker>(limits, d.open_connections);
-            auto p = std::make_unique<proxy::Pipeline>(w->ioc().get_executor(), d.holder, d.process);
+            auto p =
+                std::make_unique<proxy::Pipeline>(w->ioc().get_executor(), d.holder, d.process);
             d.pipelines.push_back(p.get());
             w->set_handler(std::move(p));
             port = w->listen(sv.host, port);  // the first bind fixes an ephemeral port
@@ -324,7 +327,8 @@ int explain_cli(int argc, char** argv) {
             std::string h = argv[++i];
             auto colon = h.find(':');
             if (colon == std::string::npos) {
-                std::fprintf(stderr, "baton explain: --header needs NAME:VALUE, got \"%s\"\n", h.c_str());
+                std::fprintf(stderr, "baton explain: --header needs NAME:VALUE, got \"%s\"\n",
+                             h.c_str());
                 return kExitUsage;
             }
             std::string v = h.substr(colon + 1);
@@ -350,7 +354,8 @@ int explain_cli(int argc, char** argv) {
     {
         std::FILE* f = req_path == "-" ? stdin : std::fopen(req_path.c_str(), "rb");
         if (!f) {
-            std::fprintf(stderr, "baton explain: cannot read %s: %s\n", req_path.c_str(), std::strerror(errno));
+            std::fprintf(stderr, "baton explain: cannot read %s: %s\n", req_path.c_str(),
+                         std::strerror(errno));
             return kExitUsage;
         }
         char buf[65536];

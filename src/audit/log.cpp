@@ -19,9 +19,7 @@ namespace {
 
 using ojson = nlohmann::ordered_json;
 
-std::string os_error(const std::string& what, int err) {
-    return what + ": " + std::strerror(err);
-}
+std::string os_error(const std::string& what, int err) { return what + ": " + std::strerror(err); }
 
 // pread the byte range [from, from + n) of fd.
 bool read_at(int fd, std::size_t from, std::size_t n, std::string& out) {
@@ -97,9 +95,8 @@ std::string format_time(std::chrono::system_clock::time_point t) {
     std::tm tm{};
     gmtime_r(&secs, &tm);
     std::array<char, 96> buf{};
-    std::snprintf(buf.data(), buf.size(), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
-                  tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                  frac);
+    std::snprintf(buf.data(), buf.size(), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+                  tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, frac);
     return buf.data();
 }
 
@@ -138,7 +135,7 @@ std::unique_ptr<AuditWriter> AuditWriter::open(Options options) {
     const std::string& path = w->options_.path;
     w->fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
     if (w->fd_ < 0) throw ConfigError(os_error("audit log " + path, errno));
-    struct stat st{};
+    struct stat st {};
     if (::fstat(w->fd_, &st) != 0) throw ConfigError(os_error("audit log " + path, errno));
     std::size_t size = static_cast<std::size_t>(st.st_size);
     if (size == 0) return w;
@@ -192,7 +189,7 @@ boost::system::result<uint64_t, Error> AuditWriter::append(const Record& r) {
     std::string line = format_line(r, seq, format_time(options_.clock()), head_.hash);
     std::string hash = sha256_hex(line);
     line.push_back('\n');
-    struct stat st{};
+    struct stat st {};
     const bool have_size = ::fstat(fd_, &st) == 0;
     std::size_t done = 0;
     while (done < line.size()) {
@@ -223,14 +220,22 @@ Anchor AuditWriter::head() const {
 
 std::string_view problem_name(Problem p) {
     switch (p) {
-        case Problem::none: return "none";
-        case Problem::io: return "io";
-        case Problem::malformed: return "malformed";
-        case Problem::edited: return "edited";
-        case Problem::removed: return "removed";
-        case Problem::inserted: return "inserted";
-        case Problem::reordered: return "reordered";
-        case Problem::truncated: return "truncated";
+        case Problem::none:
+            return "none";
+        case Problem::io:
+            return "io";
+        case Problem::malformed:
+            return "malformed";
+        case Problem::edited:
+            return "edited";
+        case Problem::removed:
+            return "removed";
+        case Problem::inserted:
+            return "inserted";
+        case Problem::reordered:
+            return "reordered";
+        case Problem::truncated:
+            return "truncated";
     }
     return "unknown";
 }
@@ -250,10 +255,10 @@ VerifyResult verify(const std::string& path, const Anchor* expected) {
     if (!in) return fail(r, Problem::io, 0, os_error("cannot open " + path, errno));
     std::string line;
     uint64_t k = 0;
-    Parsed prev_rec;                          // previous line (seq, prev)
-    std::string prev_hash(kGenesis);          // hash of the previous line
-    std::optional<uint64_t> suspect;          // line whose seq was wrong but chain was intact
-    std::optional<std::string> anchor_hash;   // hash of the line with seq == expected->seq
+    Parsed prev_rec;                         // previous line (seq, prev)
+    std::string prev_hash(kGenesis);         // hash of the previous line
+    std::optional<uint64_t> suspect;         // line whose seq was wrong but chain was intact
+    std::optional<std::string> anchor_hash;  // hash of the line with seq == expected->seq
     uint64_t anchor_line = 0;
     while (std::getline(in, line)) {
         ++k;
@@ -293,8 +298,8 @@ VerifyResult verify(const std::string& path, const Anchor* expected) {
                 Parsed q = parse_line(rest);
                 if (q.ok && q.seq >= want_seq && q.seq < p.seq) {
                     return fail(r, Problem::reordered, k,
-                                seq_str(p.seq) + " where " + seq_str(want_seq) +
-                                    " was expected; " + seq_str(q.seq) + " comes later");
+                                seq_str(p.seq) + " where " + seq_str(want_seq) + " was expected; " +
+                                    seq_str(q.seq) + " comes later");
                 }
             }
             return fail(r, Problem::removed, k,
@@ -313,7 +318,8 @@ VerifyResult verify(const std::string& path, const Anchor* expected) {
         r.records = k;
         r.head = Anchor{p.seq, hash};
     }
-    if (suspect) return fail(r, Problem::edited, *suspect, "seq does not follow the previous record");
+    if (suspect)
+        return fail(r, Problem::edited, *suspect, "seq does not follow the previous record");
     if (expected != nullptr && expected->seq > 0) {
         if (r.head.seq < expected->seq) {
             return fail(r, Problem::truncated, k + 1,

@@ -155,9 +155,10 @@ bool KeyStore::allowed(const Principal& principal, std::string_view model_or_rou
 boost::system::result<void, Error> KeyStore::authorize(const Principal& principal,
                                                        std::string_view model_or_route) {
     if (allowed(principal, model_or_route)) return {};
-    return make_error(Errc::forbidden, "key '" + principal.name() + "' may not use model '" +
-                                          std::string(model_or_route) + "'",
-                      "model");
+    return make_error(
+        Errc::forbidden,
+        "key '" + principal.name() + "' may not use model '" + std::string(model_or_route) + "'",
+        "model");
 }
 
 boost::system::result<PresentedKey, Error> extract_key(std::string_view authorization,
@@ -170,9 +171,8 @@ boost::system::result<PresentedKey, Error> extract_key(std::string_view authoriz
         if (!iequals(scheme, "bearer")) {
             return unauthenticated("Authorization header must use the Bearer scheme");
         }
-        std::string_view value = sp == std::string_view::npos
-                                     ? std::string_view{}
-                                     : trim(authorization.substr(sp));
+        std::string_view value =
+            sp == std::string_view::npos ? std::string_view{} : trim(authorization.substr(sp));
         if (value.empty()) return unauthenticated("empty Bearer token");
         bearer = PresentedKey{value, KeySource::bearer};
     }

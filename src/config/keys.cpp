@@ -3,8 +3,8 @@
 #include <cctype>
 #include <cstdlib>
 #include <filesystem>
-#include <iterator>
 #include <fstream>
+#include <iterator>
 #include <set>
 
 #include "config/internal.hpp"
@@ -28,7 +28,8 @@ bool read_secret(const Cursor& v, const Draft& draft, std::string& value, std::s
         ref = text;
         const char* e = std::getenv(text.substr(4).c_str());
         if (!e || !*e) {
-            v.error("environment variable " + text.substr(4) + " is not set (needed to check keys)");
+            v.error("environment variable " + text.substr(4) +
+                    " is not set (needed to check keys)");
             return false;
         }
         value = e;
@@ -66,10 +67,12 @@ void parse_key(const Cursor& item, KeyEntry& k) {
     if (auto v = m.require("name")) read_name(*v, k.name);
     if (auto v = m.require("hash", "the HMAC of the key, as printed by `baton keys new`")) {
         if (read_string(*v, k.hash)) {
-            for (auto& c : k.hash) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+            for (auto& c : k.hash)
+                c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
             if (!is_hex64(k.hash)) {
-                v->error("expected 64 hex characters (HMAC-SHA256 of the key, from `baton keys "
-                         "new`), never the key itself");
+                v->error(
+                    "expected 64 hex characters (HMAC-SHA256 of the key, from `baton keys "
+                    "new`), never the key itself");
             }
         }
     }
@@ -106,7 +109,7 @@ void parse_auth(const Cursor& c, Draft& draft) {
 }
 
 void parse_pii(const Cursor& c, Draft& draft) {
-    static const std::vector<std::string> kClasses{"email", "phone", "card", "iban",
+    static const std::vector<std::string> kClasses{"email", "phone", "card",  "iban",
                                                    "ssn",   "ip",    "secret"};
     static const std::vector<std::string> kActions{"allow", "route", "redact", "block"};
     MapCursor m(c, {"classes", "route_tag"});
@@ -118,8 +121,8 @@ void parse_pii(const Cursor& c, Draft& draft) {
             ok &= cm.field(kClasses[i], [&](const Cursor& a) {
                 std::string action;
                 if (!read_enum(a, "action", kActions, action)) return false;
-                auto idx = static_cast<size_t>(
-                    std::find(kActions.begin(), kActions.end(), action) - kActions.begin());
+                auto idx = static_cast<size_t>(std::find(kActions.begin(), kActions.end(), action) -
+                                               kActions.begin());
                 draft.config.pii.actions[i] = static_cast<PiiAction>(idx);
                 if (idx != 0) draft.config.pii.enabled = true;
                 return true;

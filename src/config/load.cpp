@@ -2,12 +2,10 @@
 #include "baton/config/load.hpp"
 
 #include <openssl/sha.h>
-
-#include <cstdio>
-
 #include <yaml-cpp/yaml.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -117,12 +115,14 @@ void parse_root(const YAML::Node& root, Draft& draft, Reporter& reporter) {
         return true;
     });
     if (!draft.config.keys.empty() && draft.config.auth.secret.empty()) {
-        top.error("keys are configured but auth.secret is not set (the HMAC secret that `baton "
-                  "keys new` used; give it as env:NAME or file:PATH)");
+        top.error(
+            "keys are configured but auth.secret is not set (the HMAC secret that `baton "
+            "keys new` used; give it as env:NAME or file:PATH)");
     }
     if (draft.config.auth.required && draft.config.keys.empty()) {
-        top.error("auth.required is true but no keys are configured: every request would be "
-                  "refused");
+        top.error(
+            "auth.required is true but no keys are configured: every request would be "
+            "refused");
     }
 }
 

@@ -14,8 +14,8 @@ namespace baton::config::detail {
 namespace {
 
 const std::vector<std::string> kProviderKeys{
-    "name",      "kind",     "base_url", "api_key", "max_connections",
-    "pool_idle", "timeouts", "tls",      "headers", "mock", "resilience"};
+    "name",     "kind", "base_url", "api_key", "max_connections", "pool_idle",
+    "timeouts", "tls",  "headers",  "mock",    "resilience"};
 const std::vector<std::string> kKinds{"openai", "mock"};
 
 std::string resolve_path(const std::string& base_dir, const std::string& path) {
@@ -124,19 +124,21 @@ bool read_resilience(const Cursor& c, Resilience& out) {
     good &= m.field("retry_after_cap",
                     [&](const Cursor& v) { return read_duration(v, zero, out.retry_after_cap); });
     good &= m.field("breaker", [&](const Cursor& b) {
-        MapCursor bm(b, {"consecutive_failures", "failure_ratio", "min_requests", "window",
-                         "cool_down"});
+        MapCursor bm(
+            b, {"consecutive_failures", "failure_ratio", "min_requests", "window", "cool_down"});
         bool ok = bm.ok();
         ok &= bm.field("consecutive_failures", [&](const Cursor& v) {
             return read_uint_as(v, 1, 1'000'000, out.breaker_consecutive);
         });
-        ok &= bm.field("failure_ratio",
-                       [&](const Cursor& v) { return read_double(v, 0.01, 1.0, out.breaker_ratio); });
+        ok &= bm.field("failure_ratio", [&](const Cursor& v) {
+            return read_double(v, 0.01, 1.0, out.breaker_ratio);
+        });
         ok &= bm.field("min_requests", [&](const Cursor& v) {
             return read_uint_as(v, 1, 1'000'000, out.breaker_min_requests);
         });
-        ok &= bm.field("window",
-                       [&](const Cursor& v) { return read_duration(v, Millis{1}, out.breaker_window); });
+        ok &= bm.field("window", [&](const Cursor& v) {
+            return read_duration(v, Millis{1}, out.breaker_window);
+        });
         ok &= bm.field("cool_down", [&](const Cursor& v) {
             return read_duration(v, Millis{1}, out.breaker_cool_down);
         });

@@ -324,8 +324,8 @@ std::string Registry::render() const {
                     if (c.counter->unit() == 1.0) {
                         out += std::to_string(c.counter->value());
                     } else {
-                        append_double(out, static_cast<double>(c.counter->value()) *
-                                               c.counter->unit());
+                        append_double(out,
+                                      static_cast<double>(c.counter->value()) * c.counter->unit());
                     }
                     out += '\n';
                     break;

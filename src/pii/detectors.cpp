@@ -37,14 +37,14 @@ struct PGroup {
     uint32_t begin = 0;  // first digit
     uint32_t end = 0;    // one past the last digit
     bool paren = false;
-    char sep = 0;        // separator before this group (0: first group, or glued after ')')
+    char sep = 0;  // separator before this group (0: first group, or glued after ')')
     uint32_t len() const { return end - begin; }
 };
 
 bool phone_context(const Text& s, std::size_t i) {
-    return context_has(s, i, 40,
-                       {"phone", "tel", "mobile", "cell", "fax", "call", "contact", "whatsapp",
-                        "sms", "dial"});
+    return context_has(
+        s, i, 40,
+        {"phone", "tel", "mobile", "cell", "fax", "call", "contact", "whatsapp", "sms", "dial"});
 }
 
 // Validates the first k groups of a phone candidate (grammar in docs/security.md).
@@ -181,8 +181,9 @@ std::size_t detect_card(const Text& s, std::size_t i) {
         if (k < ng) total -= group_len[k];
         if (total < 12) break;
         // 12-digit (Maestro) numbers only next to a card keyword.
-        if (total == 12 && !context_has(s, i, 32, {"card", "visa", "maestro", "mastercard",
-                                                   "amex", "cc ", "cc#", "cc:"})) {
+        if (total == 12 &&
+            !context_has(s, i, 32,
+                         {"card", "visa", "maestro", "mastercard", "amex", "cc ", "cc#", "cc:"})) {
             break;
         }
         if (total > 19) continue;

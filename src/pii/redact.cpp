@@ -105,8 +105,8 @@ std::string Redactor::redact(std::string_view text, std::span<const Finding> fin
         }
         out.append(text.substr(pos, f.begin - pos));
         std::string_view raw = text.substr(f.begin, f.end - f.begin);
-        std::string value = encoding_ == Encoding::json_string ? json_unescape(raw)
-                                                               : std::string(raw);
+        std::string value =
+            encoding_ == Encoding::json_string ? json_unescape(raw) : std::string(raw);
         out += placeholder_for(f.cls, std::move(value));
         if (redacted != nullptr) redacted->add(f.cls);
         pos = f.end;

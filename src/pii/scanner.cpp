@@ -17,13 +17,13 @@ constexpr Class kKindClass[kKindCount] = {
     Class::secret, Class::secret, Class::secret, Class::secret, Class::secret,
 };
 constexpr std::string_view kKindNames[kKindCount] = {
-    "email",   "phone",          "card",        "iban", "ssn",         "ipv4",
-    "ipv6",    "aws_access_key", "github_token", "api_key", "slack_token", "google_api_key",
-    "private_key", "jwt",        "high_entropy",
+    "email",       "phone",          "card",           "iban",         "ssn",
+    "ipv4",        "ipv6",           "aws_access_key", "github_token", "api_key",
+    "slack_token", "google_api_key", "private_key",    "jwt",          "high_entropy",
 };
-constexpr std::string_view kClassNames[kClassCount] = {"email", "phone", "card", "iban",
+constexpr std::string_view kClassNames[kClassCount] = {"email", "phone", "card",  "iban",
                                                        "ssn",   "ip",    "secret"};
-constexpr std::string_view kStems[kClassCount] = {"EMAIL", "PHONE", "CARD", "IBAN",
+constexpr std::string_view kStems[kClassCount] = {"EMAIL", "PHONE", "CARD",  "IBAN",
                                                   "SSN",   "IP",    "SECRET"};
 
 // ---- the scan loop --------------------------------------------------------------------------
@@ -40,7 +40,7 @@ constexpr std::array<uint8_t, 256> kTable2 = make_table2();
 uint8_t flags2(char c) { return kTable2[static_cast<unsigned char>(c)]; }
 
 class Scan {
-public:
+  public:
     Scan(std::string_view text, ClassSet classes, std::vector<Finding>& out)
         : s_{text}, classes_(classes), out_(out) {}
 
@@ -85,14 +85,14 @@ public:
         }
     }
 
-private:
+  private:
     bool want(Class c) const { return classes_.has(c); }
 
     // Records a finding and returns where scanning resumes (past the rest of a word the match
     // may end inside, so that the loop keeps landing on word starts).
     std::size_t emit(Kind kind, std::size_t b, std::size_t e) {
-        out_.push_back(Finding{class_of(kind), kind, static_cast<uint32_t>(b),
-                               static_cast<uint32_t>(e)});
+        out_.push_back(
+            Finding{class_of(kind), kind, static_cast<uint32_t>(b), static_cast<uint32_t>(e)});
         last_end_ = e;
         generic_until_ = std::max(generic_until_, e);
         if (e > 0 && is_word(s_.t[e - 1])) {
@@ -143,8 +143,8 @@ private:
                     return emit(Kind::ipv6, i, e);
                 }
             }
-            if (want(Class::phone) && (sep || (nx == ' ' && s_.at(r + 1) == '(') ||
-                                       (digits >= 7 && digits <= 15)) &&
+            if (want(Class::phone) &&
+                (sep || (nx == ' ' && s_.at(r + 1) == '(') || (digits >= 7 && digits <= 15)) &&
                 (e = detect_phone(s_, i))) {
                 return emit(Kind::phone, i, e);
             }
@@ -154,8 +154,8 @@ private:
                 return emit(Kind::iban, i, e);
             }
             Kind kind = Kind::high_entropy;
-            if (want(Class::secret) && te - i >= 10 &&
-                (flags2(c) & kSecretStart) && (e = detect_secret(s_, i, kind))) {
+            if (want(Class::secret) && te - i >= 10 && (flags2(c) & kSecretStart) &&
+                (e = detect_secret(s_, i, kind))) {
                 return emit(kind, i, e);
             }
             if (want(Class::ip) && is_hex(c) && we - i <= 4 && next == ':' &&
@@ -239,14 +239,26 @@ void decode(std::string_view raw, std::string& out, std::vector<Escape>& esc) {
         std::size_t raw_len = 2;
         const char c = k + 1 < raw.size() ? raw[k + 1] : '\0';
         switch (c) {
-            case 'n': out.push_back('\n'); break;
-            case 't': out.push_back('\t'); break;
-            case 'r': out.push_back('\r'); break;
-            case 'b': out.push_back('\b'); break;
-            case 'f': out.push_back('\f'); break;
+            case 'n':
+                out.push_back('\n');
+                break;
+            case 't':
+                out.push_back('\t');
+                break;
+            case 'r':
+                out.push_back('\r');
+                break;
+            case 'b':
+                out.push_back('\b');
+                break;
+            case 'f':
+                out.push_back('\f');
+                break;
             case '"':
             case '\\':
-            case '/': out.push_back(c); break;
+            case '/':
+                out.push_back(c);
+                break;
             case 'u': {
                 int cp = hex4(raw, k + 2);
                 if (cp < 0) {
@@ -272,7 +284,9 @@ void decode(std::string_view raw, std::string& out, std::vector<Escape>& esc) {
                 put_utf8(code, out);
                 break;
             }
-            default: raw_len = 0; break;
+            default:
+                raw_len = 0;
+                break;
         }
         if (raw_len == 0) {  // malformed: keep the backslash literally
             out.push_back('\\');

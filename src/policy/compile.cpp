@@ -66,10 +66,10 @@ CompiledPolicy compile(const config::Config& config) {
         opt.set_log_errors(false);
         auto re = std::make_unique<re2::RE2>(pattern, opt);
         if (!re->ok()) {
-            p.errors_.push_back(CompileError{
-                i, config.rules[i].line,
-                "rules[" + std::to_string(i) + "].match.content_regex: " + re->error() + ": " +
-                    pattern});
+            p.errors_.push_back(CompileError{i, config.rules[i].line,
+                                             "rules[" + std::to_string(i) +
+                                                 "].match.content_regex: " + re->error() + ": " +
+                                                 pattern});
             continue;
         }
         p.rule_regex_[i] = std::move(re);
@@ -144,9 +144,12 @@ CompiledPolicy compile(const config::Config& config) {
 
 std::string_view to_string(Tier t) {
     switch (t) {
-        case Tier::simple: return "simple";
-        case Tier::medium: return "medium";
-        case Tier::complex: return "complex";
+        case Tier::simple:
+            return "simple";
+        case Tier::medium:
+            return "medium";
+        case Tier::complex:
+            return "complex";
     }
     return "medium";
 }

@@ -1,9 +1,8 @@
 // explain() JSON and the decision response headers.
-#include <nlohmann/json.hpp>
-
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <nlohmann/json.hpp>
 
 #include "baton/policy/engine.hpp"
 
@@ -54,7 +53,7 @@ json score_json(const Score& s) {
             {"ttft_ms", round_to(s.ttft_ms, 1)},
             {"tokens_per_s", round_to(s.tokens_per_s, 2)},
             {"latency_samples", s.latency_samples},
-            {"latency_source", s.live_latency        ? "live"
+            {"latency_source", s.live_latency          ? "live"
                                : s.latency_samples > 0 ? "blend"
                                                        : "hint"},
             {"quality", s.quality}};
@@ -76,9 +75,18 @@ std::string fmt_num(double v) {
 }
 
 constexpr std::string_view kFilterNames[] = {
-    "context", "max_output", "capability:tools", "capability:vision",
-    "capability:json_schema", "capability:json_mode", "capability:streaming",
-    "capability", "tag", "price", "ttft", "deprecated",
+    "context",
+    "max_output",
+    "capability:tools",
+    "capability:vision",
+    "capability:json_schema",
+    "capability:json_mode",
+    "capability:streaming",
+    "capability",
+    "tag",
+    "price",
+    "ttft",
+    "deprecated",
 };
 
 template <typename Fn>
@@ -117,13 +125,20 @@ std::string detail_of(const Plan& p, Filter flt, const config::Model& m, const F
         case Filter::max_output:
             return "max_tokens " + std::to_string(f.max_tokens.value_or(0)) +
                    " > max_output_tokens " + std::to_string(m.max_output_tokens);
-        case Filter::tools: return "request has tools; model lacks tools";
-        case Filter::vision: return "request has images; model lacks vision";
-        case Filter::json_schema: return "response_format json_schema; model lacks it";
-        case Filter::json_mode: return "response_format json_object; model lacks json_mode";
-        case Filter::streaming: return "request streams; model lacks streaming";
-        case Filter::capability: return "required capability missing";
-        case Filter::tag: return "model lacks required tag";
+        case Filter::tools:
+            return "request has tools; model lacks tools";
+        case Filter::vision:
+            return "request has images; model lacks vision";
+        case Filter::json_schema:
+            return "response_format json_schema; model lacks it";
+        case Filter::json_mode:
+            return "response_format json_object; model lacks json_mode";
+        case Filter::streaming:
+            return "request streams; model lacks streaming";
+        case Filter::capability:
+            return "required capability missing";
+        case Filter::tag:
+            return "model lacks required tag";
         case Filter::price:
             if (p.max_price_output && m.price.output > *p.max_price_output) {
                 return "output $" + fmt_num(m.price.output) + "/1M > max $" +
@@ -134,7 +149,8 @@ std::string detail_of(const Plan& p, Filter flt, const config::Model& m, const F
         case Filter::ttft:
             return "predicted " + fmt_num(std::round(r.ttft_ms)) + "ms > max " +
                    std::to_string(p.max_ttft ? p.max_ttft->count() : 0) + "ms";
-        case Filter::deprecated: return "deprecated";
+        case Filter::deprecated:
+            return "deprecated";
     }
     return {};
 }
@@ -260,19 +276,19 @@ nlohmann::json explain(const Plan& p, const Features& features, const config::Co
     for (const auto& d : p.deprecations) {
         deps.push_back({{"model", name_of(config, d.model_index)},
                         {"after", d.after},
-                        {"replacement", d.replacement ? json(name_of(config, *d.replacement))
-                                                      : json(nullptr)}});
+                        {"replacement",
+                         d.replacement ? json(name_of(config, *d.replacement)) : json(nullptr)}});
     }
     j["deprecations"] = std::move(deps);
 
     if (p.ok() && p.chosen()) {
         const Candidate& c = *p.chosen();
-        j["chosen"] = {{"model", name_of(config, c.model_index)},
-                       {"provider", c.model_index < config.models.size()
-                                        ? config.models[c.model_index].provider
-                                        : ""},
-                       {"decisive", p.decisive},
-                       {"reason", p.reason}};
+        j["chosen"] = {
+            {"model", name_of(config, c.model_index)},
+            {"provider",
+             c.model_index < config.models.size() ? config.models[c.model_index].provider : ""},
+            {"decisive", p.decisive},
+            {"reason", p.reason}};
         json fallbacks = json::array();
         for (size_t i = 1; i < p.ranked.size(); ++i) {
             fallbacks.push_back(name_of(config, p.ranked[i].model_index));
@@ -286,7 +302,7 @@ nlohmann::json explain(const Plan& p, const Features& features, const config::Co
         j["chosen"] = nullptr;
         j["headers"] = json::object();
         if (p.error) {
-            int status = p.error->code == Errc::model_not_found ? 404
+            int status = p.error->code == Errc::model_not_found   ? 404
                          : p.error->code == Errc::unprocessable   ? 422
                          : p.error->code == Errc::invalid_request ? 400
                                                                   : 500;

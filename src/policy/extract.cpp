@@ -150,11 +150,30 @@ void scale(TextStats& t, double f) {
         double x = static_cast<double>(v) * f;
         v = x >= 4294967295.0 ? UINT32_MAX : static_cast<uint32_t>(std::lround(x));
     };
-    sc(t.bytes); sc(t.words); sc(t.word_chars_over4); sc(t.word_chars_over8); sc(t.caps_words);
-    sc(t.digit_groups); sc(t.punct); sc(t.punct_runs); sc(t.newline_runs); sc(t.blank_runs);
-    sc(t.nonascii2); sc(t.nonascii3); sc(t.nonascii4); sc(t.code_fences); sc(t.backticks);
-    sc(t.code_punct); sc(t.code_words); sc(t.math); sc(t.math_words); sc(t.list_items);
-    sc(t.step_phrases); sc(t.strong_reasoning); sc(t.reasoning); sc(t.questions);
+    sc(t.bytes);
+    sc(t.words);
+    sc(t.word_chars_over4);
+    sc(t.word_chars_over8);
+    sc(t.caps_words);
+    sc(t.digit_groups);
+    sc(t.punct);
+    sc(t.punct_runs);
+    sc(t.newline_runs);
+    sc(t.blank_runs);
+    sc(t.nonascii2);
+    sc(t.nonascii3);
+    sc(t.nonascii4);
+    sc(t.code_fences);
+    sc(t.backticks);
+    sc(t.code_punct);
+    sc(t.code_words);
+    sc(t.math);
+    sc(t.math_words);
+    sc(t.list_items);
+    sc(t.step_phrases);
+    sc(t.strong_reasoning);
+    sc(t.reasoning);
+    sc(t.questions);
     sc(t.constraints);
 }
 
@@ -165,8 +184,8 @@ uint32_t round_tokens(double t) { return t <= 0 ? 0u : static_cast<uint32_t>(std
 Features extract_features(const openai::ChatRequest& req, std::string_view body) {
     Features f;
     f.max_tokens = req.max_tokens && *req.max_tokens > 0
-                       ? std::optional<uint32_t>(static_cast<uint32_t>(
-                             std::min<int64_t>(*req.max_tokens, UINT32_MAX)))
+                       ? std::optional<uint32_t>(
+                             static_cast<uint32_t>(std::min<int64_t>(*req.max_tokens, UINT32_MAX)))
                        : std::nullopt;
     f.tools = req.has_tools;
     f.images = req.has_images;

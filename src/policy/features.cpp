@@ -47,63 +47,150 @@ struct KwEntry {
 
 constexpr KwEntry kKeywords[] = {
     // strong reasoning
-    {"prove", Kw::strong_reasoning}, {"proves", Kw::strong_reasoning},
-    {"proving", Kw::strong_reasoning}, {"proof", Kw::strong_reasoning},
-    {"proofs", Kw::strong_reasoning}, {"derive", Kw::strong_reasoning},
-    {"derives", Kw::strong_reasoning}, {"deriving", Kw::strong_reasoning},
-    {"derivation", Kw::strong_reasoning}, {"rigorous", Kw::strong_reasoning},
-    {"rigorously", Kw::strong_reasoning}, {"formally", Kw::strong_reasoning},
-    {"induction", Kw::strong_reasoning}, {"contradiction", Kw::strong_reasoning},
+    {"prove", Kw::strong_reasoning},
+    {"proves", Kw::strong_reasoning},
+    {"proving", Kw::strong_reasoning},
+    {"proof", Kw::strong_reasoning},
+    {"proofs", Kw::strong_reasoning},
+    {"derive", Kw::strong_reasoning},
+    {"derives", Kw::strong_reasoning},
+    {"deriving", Kw::strong_reasoning},
+    {"derivation", Kw::strong_reasoning},
+    {"rigorous", Kw::strong_reasoning},
+    {"rigorously", Kw::strong_reasoning},
+    {"formally", Kw::strong_reasoning},
+    {"induction", Kw::strong_reasoning},
+    {"contradiction", Kw::strong_reasoning},
     // reasoning
-    {"analyze", Kw::reasoning}, {"analyse", Kw::reasoning}, {"analysis", Kw::reasoning},
-    {"analyzing", Kw::reasoning}, {"compare", Kw::reasoning}, {"comparing", Kw::reasoning},
-    {"comparison", Kw::reasoning}, {"contrast", Kw::reasoning}, {"evaluate", Kw::reasoning},
-    {"evaluation", Kw::reasoning}, {"justify", Kw::reasoning},
-    {"justification", Kw::reasoning}, {"critique", Kw::reasoning}, {"assess", Kw::reasoning},
-    {"tradeoff", Kw::reasoning}, {"tradeoffs", Kw::reasoning},
-    {"implications", Kw::reasoning}, {"architecture", Kw::reasoning},
-    {"design", Kw::reasoning}, {"optimize", Kw::reasoning}, {"optimise", Kw::reasoning},
-    {"optimization", Kw::reasoning}, {"reasoning", Kw::reasoning}, {"pros", Kw::reasoning},
-    {"rationale", Kw::reasoning}, {"hypothesis", Kw::reasoning},
+    {"analyze", Kw::reasoning},
+    {"analyse", Kw::reasoning},
+    {"analysis", Kw::reasoning},
+    {"analyzing", Kw::reasoning},
+    {"compare", Kw::reasoning},
+    {"comparing", Kw::reasoning},
+    {"comparison", Kw::reasoning},
+    {"contrast", Kw::reasoning},
+    {"evaluate", Kw::reasoning},
+    {"evaluation", Kw::reasoning},
+    {"justify", Kw::reasoning},
+    {"justification", Kw::reasoning},
+    {"critique", Kw::reasoning},
+    {"assess", Kw::reasoning},
+    {"tradeoff", Kw::reasoning},
+    {"tradeoffs", Kw::reasoning},
+    {"implications", Kw::reasoning},
+    {"architecture", Kw::reasoning},
+    {"design", Kw::reasoning},
+    {"optimize", Kw::reasoning},
+    {"optimise", Kw::reasoning},
+    {"optimization", Kw::reasoning},
+    {"reasoning", Kw::reasoning},
+    {"pros", Kw::reasoning},
+    {"rationale", Kw::reasoning},
+    {"hypothesis", Kw::reasoning},
     // maths
-    {"theorem", Kw::math_word}, {"lemma", Kw::math_word}, {"integral", Kw::math_word},
-    {"integrals", Kw::math_word}, {"derivative", Kw::math_word}, {"equation", Kw::math_word},
-    {"equations", Kw::math_word}, {"matrix", Kw::math_word}, {"matrices", Kw::math_word},
-    {"eigenvalue", Kw::math_word}, {"eigenvalues", Kw::math_word},
-    {"polynomial", Kw::math_word}, {"probability", Kw::math_word},
-    {"asymptotic", Kw::math_word}, {"prime", Kw::math_word}, {"primes", Kw::math_word},
-    {"convergence", Kw::math_word}, {"converges", Kw::math_word},
-    {"inequality", Kw::math_word}, {"modulo", Kw::math_word}, {"logarithm", Kw::math_word},
-    {"infinitely", Kw::math_word}, {"bound", Kw::math_word}, {"bounds", Kw::math_word},
+    {"theorem", Kw::math_word},
+    {"lemma", Kw::math_word},
+    {"integral", Kw::math_word},
+    {"integrals", Kw::math_word},
+    {"derivative", Kw::math_word},
+    {"equation", Kw::math_word},
+    {"equations", Kw::math_word},
+    {"matrix", Kw::math_word},
+    {"matrices", Kw::math_word},
+    {"eigenvalue", Kw::math_word},
+    {"eigenvalues", Kw::math_word},
+    {"polynomial", Kw::math_word},
+    {"probability", Kw::math_word},
+    {"asymptotic", Kw::math_word},
+    {"prime", Kw::math_word},
+    {"primes", Kw::math_word},
+    {"convergence", Kw::math_word},
+    {"converges", Kw::math_word},
+    {"inequality", Kw::math_word},
+    {"modulo", Kw::math_word},
+    {"logarithm", Kw::math_word},
+    {"infinitely", Kw::math_word},
+    {"bound", Kw::math_word},
+    {"bounds", Kw::math_word},
     // code
-    {"function", Kw::code_word}, {"functions", Kw::code_word}, {"class", Kw::code_word},
-    {"implement", Kw::code_word}, {"implementation", Kw::code_word}, {"code", Kw::code_word},
-    {"compile", Kw::code_word}, {"compiler", Kw::code_word}, {"algorithm", Kw::code_word},
-    {"algorithms", Kw::code_word}, {"sql", Kw::code_word}, {"regex", Kw::code_word},
-    {"api", Kw::code_word}, {"refactor", Kw::code_word}, {"debug", Kw::code_word},
-    {"bug", Kw::code_word}, {"python", Kw::code_word}, {"javascript", Kw::code_word},
-    {"typescript", Kw::code_word}, {"rust", Kw::code_word}, {"golang", Kw::code_word},
-    {"recursion", Kw::code_word}, {"recursive", Kw::code_word},
-    {"concurrency", Kw::code_word}, {"concurrent", Kw::code_word},
-    {"thread", Kw::code_word}, {"database", Kw::code_word}, {"query", Kw::code_word},
-    {"pointer", Kw::code_word}, {"lock", Kw::code_word}, {"latency", Kw::code_word},
-    {"throughput", Kw::code_word}, {"scalable", Kw::code_word}, {"distributed", Kw::code_word},
+    {"function", Kw::code_word},
+    {"functions", Kw::code_word},
+    {"class", Kw::code_word},
+    {"implement", Kw::code_word},
+    {"implementation", Kw::code_word},
+    {"code", Kw::code_word},
+    {"compile", Kw::code_word},
+    {"compiler", Kw::code_word},
+    {"algorithm", Kw::code_word},
+    {"algorithms", Kw::code_word},
+    {"sql", Kw::code_word},
+    {"regex", Kw::code_word},
+    {"api", Kw::code_word},
+    {"refactor", Kw::code_word},
+    {"debug", Kw::code_word},
+    {"bug", Kw::code_word},
+    {"python", Kw::code_word},
+    {"javascript", Kw::code_word},
+    {"typescript", Kw::code_word},
+    {"rust", Kw::code_word},
+    {"golang", Kw::code_word},
+    {"recursion", Kw::code_word},
+    {"recursive", Kw::code_word},
+    {"concurrency", Kw::code_word},
+    {"concurrent", Kw::code_word},
+    {"thread", Kw::code_word},
+    {"database", Kw::code_word},
+    {"query", Kw::code_word},
+    {"pointer", Kw::code_word},
+    {"lock", Kw::code_word},
+    {"latency", Kw::code_word},
+    {"throughput", Kw::code_word},
+    {"scalable", Kw::code_word},
+    {"distributed", Kw::code_word},
     // constraints
-    {"must", Kw::constraint}, {"without", Kw::constraint}, {"exactly", Kw::constraint},
-    {"never", Kw::constraint}, {"ensure", Kw::constraint}, {"required", Kw::constraint},
-    {"requirement", Kw::constraint}, {"requirements", Kw::constraint},
-    {"cannot", Kw::constraint}, {"strictly", Kw::constraint}, {"mandatory", Kw::constraint},
-    {"avoid", Kw::constraint}, {"within", Kw::constraint}, {"guarantee", Kw::constraint},
-    {"constraint", Kw::constraint}, {"constraints", Kw::constraint},
+    {"must", Kw::constraint},
+    {"without", Kw::constraint},
+    {"exactly", Kw::constraint},
+    {"never", Kw::constraint},
+    {"ensure", Kw::constraint},
+    {"required", Kw::constraint},
+    {"requirement", Kw::constraint},
+    {"requirements", Kw::constraint},
+    {"cannot", Kw::constraint},
+    {"strictly", Kw::constraint},
+    {"mandatory", Kw::constraint},
+    {"avoid", Kw::constraint},
+    {"within", Kw::constraint},
+    {"guarantee", Kw::constraint},
+    {"constraint", Kw::constraint},
+    {"constraints", Kw::constraint},
     // sequencing
-    {"finally", Kw::step_word}, {"next", Kw::step_word}, {"secondly", Kw::step_word},
-    {"afterwards", Kw::step_word}, {"subsequently", Kw::step_word}, {"lastly", Kw::step_word},
-    {"steps", Kw::step_word}, {"second", Kw::step_word}, {"third", Kw::step_word},
+    {"finally", Kw::step_word},
+    {"next", Kw::step_word},
+    {"secondly", Kw::step_word},
+    {"afterwards", Kw::step_word},
+    {"subsequently", Kw::step_word},
+    {"lastly", Kw::step_word},
+    {"steps", Kw::step_word},
+    {"second", Kw::step_word},
+    {"third", Kw::step_word},
     // phrase parts
-    {"explain", Kw::explain}, {"why", Kw::why}, {"how", Kw::how}, {"trade", Kw::trade},
-    {"off", Kw::off}, {"offs", Kw::off}, {"step", Kw::step}, {"by", Kw::by}, {"at", Kw::at},
-    {"least", Kw::least}, {"most", Kw::most}, {"no", Kw::no}, {"more", Kw::more},
-    {"first", Kw::first}, {"then", Kw::then},
+    {"explain", Kw::explain},
+    {"why", Kw::why},
+    {"how", Kw::how},
+    {"trade", Kw::trade},
+    {"off", Kw::off},
+    {"offs", Kw::off},
+    {"step", Kw::step},
+    {"by", Kw::by},
+    {"at", Kw::at},
+    {"least", Kw::least},
+    {"most", Kw::most},
+    {"no", Kw::no},
+    {"more", Kw::more},
+    {"first", Kw::first},
+    {"then", Kw::then},
 };
 
 // Keyword hash from the length and three letters (first, second, last), lower-cased: words are
@@ -178,12 +265,18 @@ constexpr std::array<Cls, 256> make_classes() {
     std::array<Cls, 256> t{};
     for (int c = 0; c < 256; ++c) {
         Cls k = Cls::punct;
-        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) k = Cls::letter;
-        else if (c >= '0' && c <= '9') k = Cls::digit;
-        else if (c == '\n' || c == '\r') k = Cls::newline;
-        else if (c == '\\') k = Cls::backslash;
-        else if (c >= 0x80) k = Cls::high;
-        else if (c <= ' ' || c == 127) k = Cls::blank;
+        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))
+            k = Cls::letter;
+        else if (c >= '0' && c <= '9')
+            k = Cls::digit;
+        else if (c == '\n' || c == '\r')
+            k = Cls::newline;
+        else if (c == '\\')
+            k = Cls::backslash;
+        else if (c >= 0x80)
+            k = Cls::high;
+        else if (c <= ' ' || c == 127)
+            k = Cls::blank;
         t[static_cast<size_t>(c)] = k;
     }
     return t;
@@ -213,25 +306,37 @@ int64_t unicode_escape(const unsigned char* p, const unsigned char* end) {
 // loop (letters, digits, blanks, punctuation, non-ASCII); state that spans runs (line position,
 // phrase words) lives in the members. Counts go to a local TextStats (no aliasing with the text).
 class Scanner {
-public:
+  public:
     TextStats s;
 
     void run(const unsigned char* p, const unsigned char* end) {
         while (p < end) {
             switch (kClass[*p]) {
-                case Cls::letter: p = letters(p, end); break;
-                case Cls::digit: p = digits(p, end); break;
+                case Cls::letter:
+                    p = letters(p, end);
+                    break;
+                case Cls::digit:
+                    p = digits(p, end);
+                    break;
                 case Cls::blank:
-                case Cls::newline: p = blanks(p, end); break;
-                case Cls::punct: p = puncts(p, end); break;
-                case Cls::high: p = utf8(p, end); break;
-                case Cls::backslash: p = escape(p, end); break;
+                case Cls::newline:
+                    p = blanks(p, end);
+                    break;
+                case Cls::punct:
+                    p = puncts(p, end);
+                    break;
+                case Cls::high:
+                    p = utf8(p, end);
+                    break;
+                case Cls::backslash:
+                    p = escape(p, end);
+                    break;
             }
         }
         if (line_ == Line::marker) ++s.list_items;
     }
 
-private:
+  private:
     enum class Line : uint8_t { start, digits, marker, body };
 
     // Words, the punctuation right after them and single spaces before the next word are
@@ -305,8 +410,10 @@ private:
         auto n = static_cast<uint32_t>(p - d);
         s.bytes += n;
         s.digit_groups += (n + 2) / 3;
-        if (line_ == Line::start) line_ = Line::digits;
-        else if (line_ != Line::digits) line_ = Line::body;
+        if (line_ == Line::start)
+            line_ = Line::digits;
+        else if (line_ != Line::digits)
+            line_ = Line::body;
         prev_backslash_ = false;
         return p;
     }
@@ -322,8 +429,7 @@ private:
                 nl = k == Cls::newline;
                 ++p;
             } else if (k == Cls::backslash && p + 1 < end &&
-                       (p[1] == 'n' || p[1] == 'r' || p[1] == 't' || p[1] == 'b' ||
-                        p[1] == 'f')) {
+                       (p[1] == 'n' || p[1] == 'r' || p[1] == 't' || p[1] == 'b' || p[1] == 'f')) {
                 nl = p[1] == 'n' || p[1] == 'r';
                 p += 2;
             } else {
@@ -400,8 +506,10 @@ private:
 
     void flush_ticks(uint32_t& ticks) {
         if (ticks == 0) return;
-        if (ticks >= 3) ++s.code_fences;
-        else s.backticks += ticks;
+        if (ticks >= 3)
+            ++s.code_fences;
+        else
+            s.backticks += ticks;
         ticks = 0;
         line_ = Line::body;
         prev1_ = prev2_ = Kw::none;
@@ -409,26 +517,45 @@ private:
 
     void punct(unsigned char ch) {
         switch (ch) {
-            case '{': case '}': case ';': case '<': case '>': case '=':
-            case '(': case ')': case '[': case ']':
+            case '{':
+            case '}':
+            case ';':
+            case '<':
+            case '>':
+            case '=':
+            case '(':
+            case ')':
+            case '[':
+            case ']':
                 ++s.code_punct;
                 break;
-            case '^': ++s.math; break;
-            case '?': ++s.questions; break;
-            default: break;
+            case '^':
+                ++s.math;
+                break;
+            case '?':
+                ++s.questions;
+                break;
+            default:
+                break;
         }
-        if (line_ == Line::digits && (ch == '.' || ch == ')')) line_ = Line::marker;
-        else if (line_ == Line::start && (ch == '-' || ch == '*')) line_ = Line::marker;
-        else line_ = Line::body;
+        if (line_ == Line::digits && (ch == '.' || ch == ')'))
+            line_ = Line::marker;
+        else if (line_ == Line::start && (ch == '-' || ch == '*'))
+            line_ = Line::marker;
+        else
+            line_ = Line::body;
         // "trade-off": a hyphen between two words keeps the phrase state.
         if (ch != '-') prev1_ = prev2_ = Kw::none;
     }
 
     void high(uint32_t cp, uint32_t len) {
         s.bytes += len;
-        if (len == 2) ++s.nonascii2;
-        else if (len == 3) ++s.nonascii3;
-        else ++s.nonascii4;
+        if (len == 2)
+            ++s.nonascii2;
+        else if (len == 3)
+            ++s.nonascii3;
+        else
+            ++s.nonascii4;
         // Greek letters, arrows and mathematical operators.
         if ((cp >= 0x391 && cp <= 0x3C9) || (cp >= 0x2190 && cp <= 0x22FF)) ++s.math;
         line_ = Line::body;
@@ -444,8 +571,10 @@ private:
             return p + 1;
         }
         uint32_t cp = 0;
-        if (len == 2) cp = ((c & 0x1Fu) << 6) | (p[1] & 0x3Fu);
-        else if (len == 3) cp = ((c & 0x0Fu) << 12) | ((p[1] & 0x3Fu) << 6) | (p[2] & 0x3Fu);
+        if (len == 2)
+            cp = ((c & 0x1Fu) << 6) | (p[1] & 0x3Fu);
+        else if (len == 3)
+            cp = ((c & 0x0Fu) << 12) | ((p[1] & 0x3Fu) << 6) | (p[2] & 0x3Fu);
         high(cp, len);
         return p + len;
     }
@@ -485,12 +614,24 @@ private:
 
     void keyword(Kw k) {
         switch (k) {
-            case Kw::strong_reasoning: ++s.strong_reasoning; break;
-            case Kw::reasoning: ++s.reasoning; break;
-            case Kw::math_word: ++s.math_words; break;
-            case Kw::code_word: ++s.code_words; break;
-            case Kw::constraint: ++s.constraints; break;
-            case Kw::step_word: ++s.step_phrases; break;
+            case Kw::strong_reasoning:
+                ++s.strong_reasoning;
+                break;
+            case Kw::reasoning:
+                ++s.reasoning;
+                break;
+            case Kw::math_word:
+                ++s.math_words;
+                break;
+            case Kw::code_word:
+                ++s.code_words;
+                break;
+            case Kw::constraint:
+                ++s.constraints;
+                break;
+            case Kw::step_word:
+                ++s.step_phrases;
+                break;
             case Kw::why:
             case Kw::how:
                 if (prev1_ == Kw::explain) ++s.reasoning;
@@ -508,14 +649,17 @@ private:
             case Kw::more:
                 if (prev1_ == Kw::no) ++s.constraints;
                 break;
-            case Kw::first: seen_first_ = true; break;
+            case Kw::first:
+                seen_first_ = true;
+                break;
             case Kw::then:
                 if (seen_first_) {
                     ++s.step_phrases;
                     seen_first_ = false;
                 }
                 break;
-            default: break;
+            default:
+                break;
         }
         prev2_ = prev1_;
         prev1_ = k;
@@ -588,8 +732,8 @@ double estimate_tokens(const TextStats& s) {
     return kW.word * s.words + kW.over4 * s.word_chars_over4 + kW.over8 * s.word_chars_over8 +
            kW.caps * s.caps_words + kW.digit_group * s.digit_groups + kW.punct * s.punct +
            kW.punct_run * s.punct_runs + kW.newline_run * s.newline_runs +
-           kW.blank_run * s.blank_runs + kW.nonascii2 * s.nonascii2 +
-           kW.nonascii3 * s.nonascii3 + kW.nonascii4 * s.nonascii4;
+           kW.blank_run * s.blank_runs + kW.nonascii2 * s.nonascii2 + kW.nonascii3 * s.nonascii3 +
+           kW.nonascii4 * s.nonascii4;
 }
 
 uint32_t estimate_tokens(std::string_view raw_json_text) {
@@ -637,6 +781,5 @@ double complexity_score(std::string_view raw_json_text) {
     scan_text(raw_json_text, s);
     return complexity_from(s, TextStats{}, nullptr);
 }
-
 
 }  // namespace baton::policy

@@ -10,9 +10,9 @@
 namespace baton::policy {
 namespace {
 
-constexpr double kSimpleQualityCap = 0.5;  // simple tier: quality above this counts the same
+constexpr double kSimpleQualityCap = 0.5;     // simple tier: quality above this counts the same
 constexpr double kComplexQualityBoost = 3.0;  // complex tier: quality weight x3, renormalised
-constexpr double kSimpleQualityDamp = 0.5;     // simple tier: quality weight x0.5, renormalised
+constexpr double kSimpleQualityDamp = 0.5;    // simple tier: quality weight x0.5, renormalised
 constexpr double kDominantWeight = 0.8;       // x-baton-objective: this term's weight
 constexpr double kQualitySpreadFloor = 0.1;   // min quality spread used for normalisation
 constexpr double kRelativeSpreadFloor = 0.1;  // min cost/latency spread, share of the maximum
@@ -20,9 +20,12 @@ constexpr size_t kMaxReplacementHops = 8;
 
 uint32_t expected_output_for(Tier t) {
     switch (t) {
-        case Tier::simple: return 256;
-        case Tier::medium: return 512;
-        case Tier::complex: return 1024;
+        case Tier::simple:
+            return 256;
+        case Tier::medium:
+            return 512;
+        case Tier::complex:
+            return 1024;
     }
     return 512;
 }
@@ -66,10 +69,14 @@ bool hex4(std::string_view s, size_t at, uint32_t& cp) {
     for (size_t i = at; i < at + 4; ++i) {
         char c = s[i];
         uint32_t v = 0;
-        if (c >= '0' && c <= '9') v = static_cast<uint32_t>(c - '0');
-        else if (c >= 'a' && c <= 'f') v = static_cast<uint32_t>(c - 'a' + 10);
-        else if (c >= 'A' && c <= 'F') v = static_cast<uint32_t>(c - 'A' + 10);
-        else return false;
+        if (c >= '0' && c <= '9')
+            v = static_cast<uint32_t>(c - '0');
+        else if (c >= 'a' && c <= 'f')
+            v = static_cast<uint32_t>(c - 'a' + 10);
+        else if (c >= 'A' && c <= 'F')
+            v = static_cast<uint32_t>(c - 'A' + 10);
+        else
+            return false;
         cp = (cp << 4) | v;
     }
     return true;
@@ -87,11 +94,21 @@ void json_unescape(std::string_view raw, std::string& out) {
         }
         char e = raw[++i];
         switch (e) {
-            case 'n': out += '\n'; break;
-            case 't': out += '\t'; break;
-            case 'r': out += '\r'; break;
-            case 'b': out += '\b'; break;
-            case 'f': out += '\f'; break;
+            case 'n':
+                out += '\n';
+                break;
+            case 't':
+                out += '\t';
+                break;
+            case 'r':
+                out += '\r';
+                break;
+            case 'b':
+                out += '\b';
+                break;
+            case 'f':
+                out += '\f';
+                break;
             case 'u': {
                 uint32_t cp = 0;
                 if (!hex4(raw, i + 1, cp)) {
@@ -108,7 +125,9 @@ void json_unescape(std::string_view raw, std::string& out) {
                 put_utf8(cp, out);
                 break;
             }
-            default: out += e; break;  // \" \\ \/
+            default:
+                out += e;
+                break;  // \" \\ \/
         }
     }
 }
@@ -133,7 +152,7 @@ struct Planner {
 
     const config::Rule* rule = nullptr;
     uint32_t required_caps = 0;
-    bool unknown_capability = false;       // a required capability outside the vocabulary
+    bool unknown_capability = false;          // a required capability outside the vocabulary
     std::vector<uint32_t> required_cap_bits;  // per Plan::required_capabilities (0: unknown)
     std::vector<int64_t> required_tag_ids;    // per Plan::required_tags (-1: no model has it)
     const uint32_t cap_tools = capability_bit("tools");
@@ -174,7 +193,8 @@ struct Planner {
                 !std::isfinite(price)) {
                 fail(Errc::invalid_request,
                      "header x-baton-max-price must be a number of USD per 1M output tokens "
-                     "(got \"" + std::string(s) + "\")",
+                     "(got \"" +
+                         std::string(s) + "\")",
                      std::string(kHeaderMaxPrice));
                 return false;
             }
@@ -464,8 +484,8 @@ struct Planner {
             sc.cost_term = log_term(sc.cost_usd, cmin, cmax);
             sc.latency_term = term(sc.latency_ms, lmin, lspread);
             sc.quality_term = term(qeff[i], qmax, qspread);
-            sc.total = w.cost * sc.cost_term + w.latency * sc.latency_term +
-                       w.quality * sc.quality_term;
+            sc.total =
+                w.cost * sc.cost_term + w.latency * sc.latency_term + w.quality * sc.quality_term;
             order[i] = static_cast<uint32_t>(i);
         }
         const auto& models = cfg.models;
@@ -680,9 +700,9 @@ void Planner::run() {
                     }
                 }
             }
-            out.deprecations.push_back(
-                {mi, ex.replacement_is_candidate ? ex.replacement : std::nullopt,
-                 m.deprecated->after});
+            out.deprecations.push_back({mi,
+                                        ex.replacement_is_candidate ? ex.replacement : std::nullopt,
+                                        m.deprecated->after});
             out.excluded.push_back(std::move(ex));
             continue;
         }

@@ -48,10 +48,8 @@ void LatencyStats::import_from(const LatencyStats& old, const config::Config& ol
             Slot& to = slots_[i];
             to.ttft.store(from.ttft.load(std::memory_order_relaxed), std::memory_order_relaxed);
             to.tps.store(from.tps.load(std::memory_order_relaxed), std::memory_order_relaxed);
-            to.ttft_n.store(from.ttft_n.load(std::memory_order_relaxed),
-                            std::memory_order_relaxed);
-            to.tps_n.store(from.tps_n.load(std::memory_order_relaxed),
-                           std::memory_order_relaxed);
+            to.ttft_n.store(from.ttft_n.load(std::memory_order_relaxed), std::memory_order_relaxed);
+            to.tps_n.store(from.tps_n.load(std::memory_order_relaxed), std::memory_order_relaxed);
             break;
         }
     }

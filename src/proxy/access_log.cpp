@@ -12,11 +12,21 @@ void append_escaped(std::string& s, std::string_view v) {
     for (char ch : v) {
         auto c = static_cast<unsigned char>(ch);
         switch (c) {
-            case '"': s.append("\\\""); break;
-            case '\\': s.append("\\\\"); break;
-            case '\n': s.append("\\n"); break;
-            case '\r': s.append("\\r"); break;
-            case '\t': s.append("\\t"); break;
+            case '"':
+                s.append("\\\"");
+                break;
+            case '\\':
+                s.append("\\\\");
+                break;
+            case '\n':
+                s.append("\\n");
+                break;
+            case '\r':
+                s.append("\\r");
+                break;
+            case '\t':
+                s.append("\\t");
+                break;
             default:
                 if (c < 0x20) {
                     char buf[8];
@@ -116,7 +126,8 @@ std::string access_log_line(const RequestContext& ctx, Clock::time_point end) {
         field_num(s, "upstream_ms", up);
         field_num(s, "overhead_ms", ms_between(start, end) - up);
     }
-    if (ctx.first_byte != Clock::time_point{}) field_num(s, "ttft_ms", ms_between(start, ctx.first_byte));
+    if (ctx.first_byte != Clock::time_point{})
+        field_num(s, "ttft_ms", ms_between(start, ctx.first_byte));
     if (ctx.have_usage) {
         field_int(s, "prompt_tokens", ctx.prompt_tokens);
         field_int(s, "completion_tokens", ctx.completion_tokens);

@@ -3,12 +3,12 @@
 #include <optional>
 #include <string>
 
-#include "baton/openai/chat_request.hpp"
 #include "baton/auth/keys.hpp"
+#include "baton/openai/chat_request.hpp"
 #include "baton/policy/engine.hpp"
-#include "baton/ratelimit/limiter.hpp"
 #include "baton/proxy/resilience.hpp"
 #include "baton/proxy/runtime.hpp"
+#include "baton/ratelimit/limiter.hpp"
 #include "baton/server/handler.hpp"
 
 namespace baton::proxy {
@@ -16,8 +16,8 @@ namespace baton::proxy {
 // What one attempt at one candidate produced.
 struct Attempt {
     Outcome outcome = Outcome::ok;
-    bool committed = false;      // bytes reached the client: no retry or fallback after this
-    unsigned status = 0;         // an upstream error response held back (when !committed)
+    bool committed = false;  // bytes reached the client: no retry or fallback after this
+    unsigned status = 0;     // an upstream error response held back (when !committed)
     std::string body;
     std::string content_type;
     std::optional<Error> error;  // a gateway-made error (502/504) when no response came
@@ -41,21 +41,21 @@ struct RequestContext {
     const config::Provider* provider = nullptr;
 
     std::optional<auth::Principal> principal;  // the caller's virtual key, when one was given
-    ratelimit::Ticket ticket;     // rate-limit admission, settled with real usage at the end
-    std::string rate_headers;     // x-ratelimit-* lines for the response
+    ratelimit::Ticket ticket;  // rate-limit admission, settled with real usage at the end
+    std::string rate_headers;  // x-ratelimit-* lines for the response
     std::vector<std::string> required_tags;  // from the key and from PII findings (`route`)
-    std::string pii;              // classes found and what was done, e.g. "email=1:redact"
-    std::string route;            // route (or model) the plan used
-    std::string variant;          // experiment variant, if any
-    std::string decisive;         // what decided the choice: cost | latency | quality | ...
-    std::string decision_headers; // "x-baton-route: ...\r\n..." for the response head
-    bool inject_usage = false;    // Baton asked the upstream for stream usage itself
-    double cost_usd = -1;         // < 0: unknown
+    std::string pii;               // classes found and what was done, e.g. "email=1:redact"
+    std::string route;             // route (or model) the plan used
+    std::string variant;           // experiment variant, if any
+    std::string decisive;          // what decided the choice: cost | latency | quality | ...
+    std::string decision_headers;  // "x-baton-route: ...\r\n..." for the response head
+    bool inject_usage = false;     // Baton asked the upstream for stream usage itself
+    double cost_usd = -1;          // < 0: unknown
 
     unsigned status = 0;
     bool stream = false;
     bool stream_cut = false;
-    std::string error_code;  // Errc name or upstream class, for the access log
+    std::string error_code;       // Errc name or upstream class, for the access log
     std::string attempt_outcome;  // outcome class of the last attempt
     Clock::time_point upstream_start{};
     Clock::time_point upstream_end{};

@@ -5,20 +5,20 @@
 #include <array>
 #include <boost/asio/steady_timer.hpp>
 #include <cmath>
+#include <nlohmann/json.hpp>
 #include <random>
 #include <thread>
 
 #include "baton/core/log.hpp"
 #include "baton/openai/error_envelope.hpp"
 #include "baton/openai/sse.hpp"
-#include "baton/providers/mock.hpp"
-#include "baton/upstream/response_reader.hpp"
 #include "baton/pii/redact.hpp"
 #include "baton/pii/scanner.hpp"
 #include "baton/policy/engine.hpp"
+#include "baton/providers/mock.hpp"
+#include "baton/upstream/response_reader.hpp"
 #include "context.hpp"
 #include "usage_filter.hpp"
-#include <nlohmann/json.hpp>
 
 namespace baton::proxy {
 
@@ -43,8 +43,8 @@ struct GlobalMetrics {
         "baton_gateway_overhead_seconds",
         "Time spent in the gateway itself: total latency minus upstream time.", {},
         metrics::overhead_buckets());
-    metrics::Counter& bytes_in = metrics::global().counter(
-        "baton_bytes_received_total", "Request bytes received from clients.");
+    metrics::Counter& bytes_in = metrics::global().counter("baton_bytes_received_total",
+                                                           "Request bytes received from clients.");
     metrics::Counter& bytes_out =
         metrics::global().counter("baton_bytes_sent_total", "Response bytes sent to clients.");
     metrics::Counter& stream_cuts = metrics::global().counter(
@@ -87,9 +87,19 @@ bool iequals(std::string_view a, std::string_view b) {
 
 // Upstream response headers not copied to the client (hop-by-hop or set by us).
 bool skip_upstream_header(std::string_view name) {
-    static constexpr std::string_view kSkip[] = {
-        "connection", "keep-alive", "transfer-encoding", "content-length", "proxy-connection",
-        "te", "trailer", "upgrade", "x-request-id", "set-cookie", "alt-svc", "server", "date"};
+    static constexpr std::string_view kSkip[] = {"connection",
+                                                 "keep-alive",
+                                                 "transfer-encoding",
+                                                 "content-length",
+                                                 "proxy-connection",
+                                                 "te",
+                                                 "trailer",
+                                                 "upgrade",
+                                                 "x-request-id",
+                                                 "set-cookie",
+                                                 "alt-svc",
+                                                 "server",
+                                                 "date"};
     for (auto s : kSkip) {
         if (iequals(name, s)) return true;
     }
@@ -98,24 +108,42 @@ bool skip_upstream_header(std::string_view name) {
 
 const char* errc_name(Errc c) {
     switch (c) {
-        case Errc::invalid_json: return "invalid_json";
-        case Errc::invalid_request: return "invalid_request";
-        case Errc::unauthenticated: return "unauthenticated";
-        case Errc::forbidden: return "forbidden";
-        case Errc::not_found: return "not_found";
-        case Errc::model_not_found: return "model_not_found";
-        case Errc::method_not_allowed: return "method_not_allowed";
-        case Errc::request_timeout: return "request_timeout";
-        case Errc::payload_too_large: return "payload_too_large";
-        case Errc::unprocessable: return "unprocessable";
-        case Errc::rate_limited: return "rate_limited";
-        case Errc::header_too_large: return "header_too_large";
-        case Errc::upstream_connect: return "upstream_connect";
-        case Errc::upstream_protocol: return "upstream_protocol";
-        case Errc::upstream_timeout: return "upstream_timeout";
-        case Errc::unavailable: return "unavailable";
-        case Errc::provider_credentials_missing: return "provider_credentials_missing";
-        case Errc::internal: return "internal";
+        case Errc::invalid_json:
+            return "invalid_json";
+        case Errc::invalid_request:
+            return "invalid_request";
+        case Errc::unauthenticated:
+            return "unauthenticated";
+        case Errc::forbidden:
+            return "forbidden";
+        case Errc::not_found:
+            return "not_found";
+        case Errc::model_not_found:
+            return "model_not_found";
+        case Errc::method_not_allowed:
+            return "method_not_allowed";
+        case Errc::request_timeout:
+            return "request_timeout";
+        case Errc::payload_too_large:
+            return "payload_too_large";
+        case Errc::unprocessable:
+            return "unprocessable";
+        case Errc::rate_limited:
+            return "rate_limited";
+        case Errc::header_too_large:
+            return "header_too_large";
+        case Errc::upstream_connect:
+            return "upstream_connect";
+        case Errc::upstream_protocol:
+            return "upstream_protocol";
+        case Errc::upstream_timeout:
+            return "upstream_timeout";
+        case Errc::unavailable:
+            return "unavailable";
+        case Errc::provider_credentials_missing:
+            return "provider_credentials_missing";
+        case Errc::internal:
+            return "internal";
     }
     return "internal";
 }
@@ -128,7 +156,7 @@ Duration min_left(Duration a, Clock::time_point deadline) {
 
 // The policy engine's view of the request headers.
 class BeastHeaders final : public policy::HeaderLookup {
-public:
+  public:
     explicit BeastHeaders(const http::request<http::string_body>& m) : m_(m) {}
     std::optional<std::string_view> get(std::string_view lower_name) const override {
         auto it = m_.find(lower_name);
@@ -136,7 +164,7 @@ public:
         return it->value();
     }
 
-private:
+  private:
     const http::request<http::string_body>& m_;
 };
 
@@ -211,17 +239,21 @@ upstream::Pool& Pipeline::pool_for(const Runtime& rt, size_t provider_index) {
     auto& reg = metrics::global();
     upstream::PoolMetrics m;
     const char* help = "Upstream connections by provider and state.";
-    m.active = &reg.gauge("baton_upstream_connections", help, {{"provider", p.name}, {"state", "active"}});
-    m.idle = &reg.gauge("baton_upstream_connections", help, {{"provider", p.name}, {"state", "idle"}});
+    m.active =
+        &reg.gauge("baton_upstream_connections", help, {{"provider", p.name}, {"state", "active"}});
+    m.idle =
+        &reg.gauge("baton_upstream_connections", help, {{"provider", p.name}, {"state", "idle"}});
     m.opened = &reg.counter("baton_upstream_connections_opened_total",
                             "Upstream connections opened.", {{"provider", p.name}});
-    m.reused = &reg.counter("baton_upstream_connections_reused_total",
-                            "Requests sent on a pooled keep-alive connection.", {{"provider", p.name}});
-    m.discarded = &reg.counter("baton_upstream_connections_discarded_total",
-                               "Upstream connections closed instead of pooled.",
-                               {{"provider", p.name}});
-    unsigned threads = rt.config->server.threads == 0 ? std::max(1u, std::thread::hardware_concurrency())
-                                                      : rt.config->server.threads;
+    m.reused =
+        &reg.counter("baton_upstream_connections_reused_total",
+                     "Requests sent on a pooled keep-alive connection.", {{"provider", p.name}});
+    m.discarded =
+        &reg.counter("baton_upstream_connections_discarded_total",
+                     "Upstream connections closed instead of pooled.", {{"provider", p.name}});
+    unsigned threads = rt.config->server.threads == 0
+                           ? std::max(1u, std::thread::hardware_concurrency())
+                           : rt.config->server.threads;
     uint32_t cap = (p.max_connections + threads - 1) / threads;
     auto pool = std::make_unique<upstream::Pool>(ex_, pr.origin, cap, p.pool_idle, m);
     auto& ref = *pool;
@@ -280,10 +312,10 @@ awaitable<void> Pipeline::handle(server::Request& req, server::Downstream& out) 
     if (ctx.path == "/v1/chat/completions" || ctx.path == "/chat/completions") {
         ctx.api = true;
         if (req.msg.method() != http::verb::post) {
-            co_await send_error(ctx, make_error(Errc::method_not_allowed,
-                                                "method " + std::string(ctx.method) +
-                                                    " not allowed on " + std::string(ctx.path) +
-                                                    "; use POST"));
+            co_await send_error(
+                ctx, make_error(Errc::method_not_allowed,
+                                "method " + std::string(ctx.method) + " not allowed on " +
+                                    std::string(ctx.path) + "; use POST"));
         } else {
             co_await chat(ctx);
         }
@@ -372,8 +404,8 @@ awaitable<bool> Pipeline::authenticate(RequestContext& ctx) {
     const auto& rt = *ctx.rt;
     bool admin_path = ctx.path.starts_with("/admin/") || ctx.path == "/v1/route/explain";
     if (rt.keys.empty()) co_return true;  // no keys configured: open gateway
-    auto presented = auth::extract_key(ctx.req.msg[http::field::authorization],
-                                       ctx.req.msg["x-api-key"]);
+    auto presented =
+        auth::extract_key(ctx.req.msg[http::field::authorization], ctx.req.msg["x-api-key"]);
     if (!presented) {
         co_await send_error(ctx, presented.error());
         co_return false;
@@ -395,9 +427,9 @@ awaitable<bool> Pipeline::authenticate(RequestContext& ctx) {
     }
     ctx.principal = *p;
     if (admin_path && !ctx.principal->key->admin) {
-        Error e = make_error(Errc::forbidden, "key \"" + ctx.principal->name() +
-                                                  "\" may not use " + std::string(ctx.path) +
-                                                  " (an admin key is needed)");
+        Error e =
+            make_error(Errc::forbidden, "key \"" + ctx.principal->name() + "\" may not use " +
+                                            std::string(ctx.path) + " (an admin key is needed)");
         co_await send_error(ctx, e);
         co_return false;
     }
@@ -437,8 +469,9 @@ awaitable<void> Pipeline::admin(RequestContext& ctx) {
         } else if (path == "/readyz") {
             bool draining = process_.draining.load(std::memory_order_relaxed);
             ctx.status = draining ? 503 : 200;
-            co_await ctx.out.send(ctx.status, "application/json", extra,
-                                  draining ? "{\"status\":\"draining\"}" : "{\"status\":\"ready\"}");
+            co_await ctx.out.send(
+                ctx.status, "application/json", extra,
+                draining ? "{\"status\":\"draining\"}" : "{\"status\":\"ready\"}");
         } else if (path == "/metrics") {
             ctx.status = 200;
             auto now = Clock::now();
@@ -459,10 +492,10 @@ awaitable<void> Pipeline::admin(RequestContext& ctx) {
         }
         co_return;
     }
-    co_await send_error(ctx, make_error(Errc::not_found,
-                                        "unknown path " + std::string(path) +
-                                            " (this gateway serves POST /v1/chat/completions, "
-                                            "GET /v1/models, /healthz, /readyz, /metrics)"));
+    co_await send_error(
+        ctx, make_error(Errc::not_found, "unknown path " + std::string(path) +
+                                             " (this gateway serves POST /v1/chat/completions, "
+                                             "GET /v1/models, /healthz, /readyz, /metrics)"));
 }
 
 awaitable<void> Pipeline::chat(RequestContext& ctx) {
@@ -542,10 +575,11 @@ awaitable<void> Pipeline::chat(RequestContext& ctx) {
     ctx.decisive = plan.decisive;
     for (const auto& d : plan.deprecations) {
         const auto& dm = cfg.models[d.model_index];
-        log::warn_once("deprecated:" + dm.name,
-                       "model \"" + dm.name + "\" is deprecated since " + d.after +
-                           (d.replacement ? "; requests go to \"" + cfg.models[*d.replacement].name + "\""
-                                          : std::string("")));
+        log::warn_once(
+            "deprecated:" + dm.name,
+            "model \"" + dm.name + "\" is deprecated since " + d.after +
+                (d.replacement ? "; requests go to \"" + cfg.models[*d.replacement].name + "\""
+                               : std::string("")));
     }
     co_await serve(ctx, plan);
 }
@@ -563,7 +597,9 @@ void Pipeline::use_candidate(RequestContext& ctx, const policy::Plan& plan, size
     }
     ctx.decision_headers.append("x-baton-model: ").append(ctx.model->name).append("\r\n");
     ctx.decision_headers.append("x-baton-provider: ").append(ctx.provider->name).append("\r\n");
-    ctx.decision_headers.append("x-baton-attempts: ").append(std::to_string(attempts)).append("\r\n");
+    ctx.decision_headers.append("x-baton-attempts: ")
+        .append(std::to_string(attempts))
+        .append("\r\n");
     ctx.decision_headers.append(ctx.rate_headers);
     if (!fallback_from.empty()) {
         ctx.decision_headers.append("x-baton-fallback-from: ").append(fallback_from).append("\r\n");
@@ -592,7 +628,8 @@ awaitable<void> Pipeline::serve(RequestContext& ctx, const policy::Plan& plan) {
         if (endp == v.c_str() || *endp != '\0' || ms <= 0) {
             co_await send_error(ctx, make_error(Errc::invalid_request,
                                                 "x-baton-timeout-ms must be a positive integer "
-                                                "(milliseconds), got \"" + v + "\"",
+                                                "(milliseconds), got \"" +
+                                                    v + "\"",
                                                 "x-baton-timeout-ms"));
             co_return;
         }
@@ -602,9 +639,9 @@ awaitable<void> Pipeline::serve(RequestContext& ctx, const policy::Plan& plan) {
     unsigned attempts = 0;
     // The plan's first choice: a response from any other candidate says it fell back from it.
     const std::string& planned = cfg.models[plan.ranked.front().model_index].name;
-    std::optional<Attempt> last;          // the last failure, returned if nothing succeeds
-    std::string skipped;                  // candidates skipped for an open breaker / no key
-    struct RetrySlot {                    // a retry in flight counts against the budget
+    std::optional<Attempt> last;  // the last failure, returned if nothing succeeds
+    std::string skipped;          // candidates skipped for an open breaker / no key
+    struct RetrySlot {            // a retry in flight counts against the budget
         RetryBudget& rb;
         bool held = false;
         void release() {
@@ -620,8 +657,8 @@ awaitable<void> Pipeline::serve(RequestContext& ctx, const policy::Plan& plan) {
         if (prov.api_key_missing) {
             if (!last) {
                 last = gateway_failure(Outcome::credentials, Errc::provider_credentials_missing,
-                                       "provider \"" + prov.name + "\" has no API key: " +
-                                           prov.api_key_missing_reason +
+                                       "provider \"" + prov.name +
+                                           "\" has no API key: " + prov.api_key_missing_reason +
                                            ". Set it and reload or restart baton.");
             }
             if (!skipped.empty()) skipped += ", ";
@@ -726,11 +763,11 @@ awaitable<void> Pipeline::serve(RequestContext& ctx, const policy::Plan& plan) {
     ctx.status = last->status;
     std::string extra = "x-request-id: " + ctx.request_id + "\r\n" + ctx.decision_headers;
     if (last->retry_after >= 0) {
-        extra += "Retry-After: " + std::to_string(static_cast<long>(std::ceil(last->retry_after))) + "\r\n";
+        extra += "Retry-After: " + std::to_string(static_cast<long>(std::ceil(last->retry_after))) +
+                 "\r\n";
     }
     co_await ctx.out.send(last->status, last->content_type, extra, last->body);
 }
-
 
 awaitable<Attempt> Pipeline::forward(RequestContext& ctx, Clock::time_point deadline) {
     const auto& prov = *ctx.provider;
@@ -798,9 +835,9 @@ awaitable<Attempt> Pipeline::forward(RequestContext& ctx, Clock::time_point dead
         reader.reset();
         if (stale_reuse) continue;  // the server closed an idle keep-alive connection
         if (wec == beast::error::timeout) {
-            co_return gateway_failure(Outcome::timeout_headers, Errc::upstream_timeout,
-                                      "provider \"" + prov.name +
-                                          "\" sent no response within the first_byte timeout");
+            co_return gateway_failure(
+                Outcome::timeout_headers, Errc::upstream_timeout,
+                "provider \"" + prov.name + "\" sent no response within the first_byte timeout");
         }
         co_return gateway_failure(classify_io(wec, false), Errc::upstream_protocol,
                                   "provider \"" + prov.name + "\" failed: " + wec.message());
@@ -816,7 +853,8 @@ awaitable<Attempt> Pipeline::forward(RequestContext& ctx, Clock::time_point dead
         auto name = f.name_string();
         if (skip_upstream_header(name)) continue;
         // the caller's own key limits replace the provider's rate-limit headers
-        if (!ctx.rate_headers.empty() && name.size() > 12 && iequals(name.substr(0, 12), "x-ratelimit-")) {
+        if (!ctx.rate_headers.empty() && name.size() > 12 &&
+            iequals(name.substr(0, 12), "x-ratelimit-")) {
             continue;
         }
         if (iequals(name, "content-type")) {
@@ -837,8 +875,8 @@ awaitable<Attempt> Pipeline::forward(RequestContext& ctx, Clock::time_point dead
         size_t off = 0;
         boost::system::error_code rec;
         while (off < cap) {
-            auto [ec, n] = co_await rd.read_body(resp.data() + off, cap - off,
-                                                 min_left(to.idle, deadline));
+            auto [ec, n] =
+                co_await rd.read_body(resp.data() + off, cap - off, min_left(to.idle, deadline));
             if (ec || n == 0) {
                 rec = ec;
                 break;
@@ -849,12 +887,11 @@ awaitable<Attempt> Pipeline::forward(RequestContext& ctx, Clock::time_point dead
         ctx.upstream_end = Clock::now();
         if (rec || (cl && off < *cl)) {
             lease.discard();
-            co_return gateway_failure(rec == beast::error::timeout ? Outcome::timeout_idle
-                                                                   : Outcome::stream_cut,
-                                      rec == beast::error::timeout ? Errc::upstream_timeout
-                                                                   : Errc::upstream_protocol,
-                                      "provider \"" + prov.name + "\" response body incomplete: " +
-                                          (rec ? rec.message() : "connection closed"));
+            co_return gateway_failure(
+                rec == beast::error::timeout ? Outcome::timeout_idle : Outcome::stream_cut,
+                rec == beast::error::timeout ? Errc::upstream_timeout : Errc::upstream_protocol,
+                "provider \"" + prov.name +
+                    "\" response body incomplete: " + (rec ? rec.message() : "connection closed"));
         }
         if (rd.done() && rd.keep_alive()) {
             lease.release_clean();
@@ -905,13 +942,11 @@ awaitable<Attempt> Pipeline::forward(RequestContext& ctx, Clock::time_point dead
                 co_return gateway_failure(Outcome::malformed, Errc::upstream_protocol,
                                           "provider \"" + prov.name + "\" sent an empty stream");
             }
-            co_return gateway_failure(ec == beast::error::timeout ? Outcome::timeout_idle
-                                                                  : Outcome::stream_cut,
-                                      ec == beast::error::timeout ? Errc::upstream_timeout
-                                                                  : Errc::upstream_protocol,
-                                      "provider \"" + prov.name +
-                                          "\" stream failed before the first byte: " +
-                                          (ec ? ec.message() : "connection closed"));
+            co_return gateway_failure(
+                ec == beast::error::timeout ? Outcome::timeout_idle : Outcome::stream_cut,
+                ec == beast::error::timeout ? Errc::upstream_timeout : Errc::upstream_protocol,
+                "provider \"" + prov.name + "\" stream failed before the first byte: " +
+                    (ec ? ec.message() : "connection closed"));
         }
         first = std::string_view(piece.get(), n);
         if (sse) first = usage.feed(first);
@@ -967,8 +1002,10 @@ awaitable<Attempt> Pipeline::forward(RequestContext& ctx, Clock::time_point dead
                     // passed off as a clean end.
                     ctx.stream_cut = true;
                     ctx.error_code = "stream_cut";
-                    spdlog::warn("request {}: stream from provider \"{}\" ended without "
-                                 "[DONE]", ctx.request_id, prov.name);
+                    spdlog::warn(
+                        "request {}: stream from provider \"{}\" ended without "
+                        "[DONE]",
+                        ctx.request_id, prov.name);
                     rest += openai::error_sse_event(make_error(
                         Errc::upstream_protocol, "upstream stream from provider \"" + prov.name +
                                                      "\" ended without its terminator"));
@@ -1005,8 +1042,8 @@ awaitable<Attempt> Pipeline::forward(RequestContext& ctx, Clock::time_point dead
         co_await ctx.out.write_last_chunk();
         if (ctx.stream_cut) committed.outcome = Outcome::stream_cut;  // ended without [DONE]
     } else {
-        committed.outcome = ctx.error_code == "stream_idle_timeout" ? Outcome::timeout_idle
-                                                                    : Outcome::stream_cut;
+        committed.outcome =
+            ctx.error_code == "stream_idle_timeout" ? Outcome::timeout_idle : Outcome::stream_cut;
         lease.discard();
     }
     co_return committed;
@@ -1015,7 +1052,8 @@ awaitable<Attempt> Pipeline::forward(RequestContext& ctx, Clock::time_point dead
 awaitable<Attempt> Pipeline::mock(RequestContext& ctx) {
     const auto& ms = ctx.provider->mock;
     double draw = static_cast<double>(splitmix64(rng_state_) >> 11) * 0x1.0p-53;
-    auto plan = providers::mock_plan(ms, ctx.chat, ctx.req.msg.body(), draw, splitmix64(rng_state_));
+    auto plan =
+        providers::mock_plan(ms, ctx.chat, ctx.req.msg.body(), draw, splitmix64(rng_state_));
     ctx.upstream_start = Clock::now();
     asio::steady_timer timer(ex_);
     if (ms.latency.count() > 0) {
@@ -1070,7 +1108,8 @@ awaitable<Attempt> Pipeline::mock(RequestContext& ctx) {
             timer.expires_after(ms.chunk_delay);
             co_await timer.async_wait(use_nothrow);
         }
-        auto chunk = providers::mock_chunk(plan, model_name, id, created, i, ctx.chat.include_usage);
+        auto chunk =
+            providers::mock_chunk(plan, model_name, id, created, i, ctx.chat.include_usage);
         if (i == 0) ctx.first_byte = Clock::now();
         if (!co_await ctx.out.write_chunk(chunk)) {
             ctx.status = 499;
@@ -1101,13 +1140,15 @@ void Pipeline::finish(RequestContext& ctx) {
     if (ctx.stream_cut) g.stream_cuts.inc();
     if (ctx.status == 499) g.client_aborts.inc();
     if (ctx.api) {
-        auto& mm = ctx.model ? *ctx.rt->model_metrics[ctx.model_index] : *ctx.rt->unknown_model_metrics;
+        auto& mm =
+            ctx.model ? *ctx.rt->model_metrics[ctx.model_index] : *ctx.rt->unknown_model_metrics;
         std::string_view route = !ctx.route.empty() ? std::string_view(ctx.route)
-                                 : ctx.model    ? std::string_view(ctx.model->name)
-                                                : std::string_view("-");
+                                 : ctx.model        ? std::string_view(ctx.model->name)
+                                                    : std::string_view("-");
         mm.requests(route, ctx.status).inc();
         if (ctx.model) {
-            mm.duration->observe_seconds(std::chrono::duration<double>(end - ctx.req.received).count());
+            mm.duration->observe_seconds(
+                std::chrono::duration<double>(end - ctx.req.received).count());
             if (ctx.first_byte != Clock::time_point{}) {
                 mm.ttft->observe_seconds(
                     std::chrono::duration<double>(ctx.first_byte - ctx.req.received).count());
@@ -1185,12 +1226,13 @@ metrics::Counter& Pipeline::counter(std::string_view name, std::string_view help
 }
 
 metrics::Counter& Pipeline::decision_counter(const RequestContext& ctx) {
-    return counter("baton_routing_decisions_total",
-                   "Routing decisions by route, chosen model, deciding factor and experiment variant.",
-                   {{"route", ctx.route},
-                    {"model", ctx.model->name},
-                    {"reason", ctx.decisive},
-                    {"variant", ctx.variant}});
+    return counter(
+        "baton_routing_decisions_total",
+        "Routing decisions by route, chosen model, deciding factor and experiment variant.",
+        {{"route", ctx.route},
+         {"model", ctx.model->name},
+         {"reason", ctx.decisive},
+         {"variant", ctx.variant}});
 }
 
 metrics::Counter& Pipeline::attempt_counter(const std::string& provider, const std::string& model,
@@ -1202,13 +1244,13 @@ metrics::Counter& Pipeline::attempt_counter(const std::string& provider, const s
 
 metrics::Counter& Pipeline::retry_decision(std::string_view action) {
     return counter("baton_retry_decisions_total",
-                   "What the attempt loop did after a failed attempt.",
-                   {{"decision", action}});
+                   "What the attempt loop did after a failed attempt.", {{"decision", action}});
 }
 
 metrics::Counter& Pipeline::breaker_skips(const std::string& model) {
     return counter("baton_circuit_skips_total",
-                   "Candidates skipped because their circuit breaker was open.", {{"model", model}});
+                   "Candidates skipped because their circuit breaker was open.",
+                   {{"model", model}});
 }
 
 metrics::Counter& Pipeline::pii_counter(pii::Class cls, const char* action) {
@@ -1259,20 +1301,19 @@ awaitable<void> Pipeline::admin_config(RequestContext& ctx) {
     }
     nlohmann::json models = nlohmann::json::array();
     for (const auto& m : c.models) {
-        models.push_back({{"name", m.name}, {"provider", m.provider},
-                          {"upstream_model", m.upstream_model}, {"tags", m.tags},
+        models.push_back({{"name", m.name},
+                          {"provider", m.provider},
+                          {"upstream_model", m.upstream_model},
+                          {"tags", m.tags},
                           {"capabilities", m.capabilities}});
     }
     nlohmann::json routes = nlohmann::json::array();
-    for (const auto& r : c.routes) routes.push_back({{"name", r.name}, {"candidates", r.candidates}});
-    nlohmann::json j{{"source", c.source_path},
-                     {"sha256", c.source_sha256},
-                     {"loaded_at", rt.loaded_at},
-                     {"generation", rt.generation},
-                     {"providers", providers},
-                     {"models", models},
-                     {"routes", routes},
-                     {"rules", c.rules.size()}};
+    for (const auto& r : c.routes)
+        routes.push_back({{"name", r.name}, {"candidates", r.candidates}});
+    nlohmann::json j{{"source", c.source_path},   {"sha256", c.source_sha256},
+                     {"loaded_at", rt.loaded_at}, {"generation", rt.generation},
+                     {"providers", providers},    {"models", models},
+                     {"routes", routes},          {"rules", c.rules.size()}};
     ctx.status = 200;
     co_await ctx.out.send(200, "application/json", "x-request-id: " + ctx.request_id + "\r\n",
                           j.dump(2));
@@ -1283,7 +1324,9 @@ void Pipeline::record_latency(const RequestContext& ctx) {
         ctx.upstream_end == Clock::time_point{}) {
         return;
     }
-    auto ms = [](Clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); };
+    auto ms = [](Clock::duration d) {
+        return std::chrono::duration<double, std::milli>(d).count();
+    };
     double ttft_ms;
     double tps = -1;
     if (ctx.first_byte != Clock::time_point{}) {

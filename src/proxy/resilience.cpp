@@ -8,32 +8,52 @@ namespace baton::proxy {
 
 std::string_view to_string(Outcome o) {
     switch (o) {
-        case Outcome::ok: return "ok";
-        case Outcome::connect_refused: return "connect_refused";
-        case Outcome::dns: return "dns";
-        case Outcome::tls: return "tls";
-        case Outcome::timeout_connect: return "timeout_connect";
-        case Outcome::timeout_headers: return "timeout_headers";
-        case Outcome::timeout_idle: return "timeout_idle";
-        case Outcome::rate_limited: return "rate_limited";
-        case Outcome::server_error: return "server_error";
-        case Outcome::credentials: return "credentials";
-        case Outcome::context_length: return "context_length";
-        case Outcome::content_policy: return "content_policy";
-        case Outcome::client_error: return "client_error";
-        case Outcome::malformed: return "malformed";
-        case Outcome::stream_cut: return "stream_cut";
-        case Outcome::pool_timeout: return "pool_timeout";
+        case Outcome::ok:
+            return "ok";
+        case Outcome::connect_refused:
+            return "connect_refused";
+        case Outcome::dns:
+            return "dns";
+        case Outcome::tls:
+            return "tls";
+        case Outcome::timeout_connect:
+            return "timeout_connect";
+        case Outcome::timeout_headers:
+            return "timeout_headers";
+        case Outcome::timeout_idle:
+            return "timeout_idle";
+        case Outcome::rate_limited:
+            return "rate_limited";
+        case Outcome::server_error:
+            return "server_error";
+        case Outcome::credentials:
+            return "credentials";
+        case Outcome::context_length:
+            return "context_length";
+        case Outcome::content_policy:
+            return "content_policy";
+        case Outcome::client_error:
+            return "client_error";
+        case Outcome::malformed:
+            return "malformed";
+        case Outcome::stream_cut:
+            return "stream_cut";
+        case Outcome::pool_timeout:
+            return "pool_timeout";
     }
     return "unknown";
 }
 
 std::string_view to_string(Action a) {
     switch (a) {
-        case Action::done: return "done";
-        case Action::retry_same: return "retry";
-        case Action::fall_back: return "fallback";
-        case Action::give_up: return "return";
+        case Action::done:
+            return "done";
+        case Action::retry_same:
+            return "retry";
+        case Action::fall_back:
+            return "fallback";
+        case Action::give_up:
+            return "return";
     }
     return "unknown";
 }
@@ -108,7 +128,8 @@ double parse_retry_after(std::string_view v) {
 
 bool RetryBudget::try_retry() {
     int64_t allowed = std::max<int64_t>(
-        min_, static_cast<int64_t>(ratio_ * static_cast<double>(active_.load(std::memory_order_relaxed))));
+        min_, static_cast<int64_t>(ratio_ *
+                                   static_cast<double>(active_.load(std::memory_order_relaxed))));
     int64_t cur = retries_.load(std::memory_order_relaxed);
     while (cur < allowed) {
         if (retries_.compare_exchange_weak(cur, cur + 1, std::memory_order_relaxed)) return true;
@@ -167,8 +188,9 @@ void CircuitBreaker::record(bool success, Clock::time_point now) {
     if (state_ == State::closed) {
         size_t failures = static_cast<size_t>(
             std::count_if(window_.begin(), window_.end(), [](const auto& e) { return !e.second; }));
-        bool ratio_trip = window_.size() >= s_.min_requests &&
-                          static_cast<double>(failures) >= s_.ratio * static_cast<double>(window_.size());
+        bool ratio_trip =
+            window_.size() >= s_.min_requests &&
+            static_cast<double>(failures) >= s_.ratio * static_cast<double>(window_.size());
         if (consecutive_ >= s_.consecutive || ratio_trip) {
             state_ = State::open;
             opened_at_ = now;
@@ -189,9 +211,12 @@ uint32_t CircuitBreaker::consecutive_failures() const {
 
 std::string_view CircuitBreaker::to_string(State s) {
     switch (s) {
-        case State::closed: return "closed";
-        case State::open: return "open";
-        case State::half_open: return "half_open";
+        case State::closed:
+            return "closed";
+        case State::open:
+            return "open";
+        case State::half_open:
+            return "half_open";
     }
     return "unknown";
 }

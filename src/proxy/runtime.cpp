@@ -1,9 +1,8 @@
 #include "baton/proxy/runtime.hpp"
 
-#include <nlohmann/json.hpp>
-
 #include <chrono>
 #include <ctime>
+#include <nlohmann/json.hpp>
 
 #include "baton/core/error.hpp"
 
@@ -127,7 +126,8 @@ std::shared_ptr<const Runtime> build_runtime(std::shared_ptr<const config::Confi
         }
     }
     auto& reg = metrics::global();
-    const char* cost_help = "Estimated spend in USD (tokens x catalogue prices), by model and route.";
+    const char* cost_help =
+        "Estimated spend in USD (tokens x catalogue prices), by model and route.";
     for (size_t i = 0; i < cfg->models.size(); ++i) {
         rt->cost_counters[{cfg->models[i].name, i}] = &reg.scaled_counter(
             "baton_cost_usd_total", cost_help,
@@ -135,17 +135,17 @@ std::shared_ptr<const Runtime> build_runtime(std::shared_ptr<const config::Confi
     }
     for (const auto& route : cfg->routes) {
         for (size_t i : route.candidate_models) {
-            rt->cost_counters[{route.name, i}] = &reg.scaled_counter(
-                "baton_cost_usd_total", cost_help,
-                {{"model", cfg->models[i].name}, {"route", route.name}}, 1e-9);
+            rt->cost_counters[{route.name, i}] =
+                &reg.scaled_counter("baton_cost_usd_total", cost_help,
+                                    {{"model", cfg->models[i].name}, {"route", route.name}}, 1e-9);
         }
     }
     for (const auto& p : cfg->providers) {
         ProviderRuntime pr;
-        pr.upstream_duration = &reg.histogram(
-            "baton_upstream_duration_seconds",
-            "Time from sending a request upstream to its last response byte.",
-            {{"provider", p.name}}, metrics::latency_buckets());
+        pr.upstream_duration =
+            &reg.histogram("baton_upstream_duration_seconds",
+                           "Time from sending a request upstream to its last response byte.",
+                           {{"provider", p.name}}, metrics::latency_buckets());
         if (p.kind == config::ProviderKind::openai) {
             pr.origin.tls = p.tls;
             pr.origin.host = p.host;
@@ -176,7 +176,8 @@ std::shared_ptr<const Runtime> build_runtime(std::shared_ptr<const config::Confi
                                              {{"model", m.name}, {"kind", "completion"}});
         rt->model_metrics.push_back(std::move(mm));
         rt->upstream_model_json.push_back(nlohmann::json(m.upstream_model).dump());
-        data.push_back({{"id", m.name}, {"object", "model"}, {"created", 0}, {"owned_by", m.provider}});
+        data.push_back(
+            {{"id", m.name}, {"object", "model"}, {"created", 0}, {"owned_by", m.provider}});
         if (!rt->known_models_list.empty()) rt->known_models_list += ", ";
         rt->known_models_list += m.name;
     }

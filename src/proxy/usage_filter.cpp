@@ -8,7 +8,8 @@ namespace {
 // End of the last complete event in `s` (one past its blank line), or 0.
 size_t last_event_end(std::string_view s) {
     for (size_t i = s.size(); i >= 2; --i) {
-        if (s[i - 1] == '\n' && (s[i - 2] == '\n' || (i >= 3 && s[i - 2] == '\r' && s[i - 3] == '\n'))) {
+        if (s[i - 1] == '\n' &&
+            (s[i - 2] == '\n' || (i >= 3 && s[i - 2] == '\r' && s[i - 3] == '\n'))) {
             return i;
         }
     }

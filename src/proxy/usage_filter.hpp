@@ -10,7 +10,7 @@
 namespace baton::proxy {
 
 class UsageFilter {
-public:
+  public:
     explicit UsageFilter(bool strip_usage_chunk) : strip_(strip_usage_chunk) {}
 
     // Returns the bytes to forward now (a view into `piece` or into an internal buffer, valid
@@ -25,7 +25,7 @@ public:
     uint64_t prompt_tokens() const { return prompt_; }
     uint64_t completion_tokens() const { return completion_; }
 
-private:
+  private:
     std::string_view process(std::string_view complete);
     bool strip_;
     std::string carry_;

@@ -48,9 +48,12 @@ std::string usd(double v) {
 
 std::string_view period_name(Period p) {
     switch (p) {
-        case Period::day: return "day";
-        case Period::week: return "week";
-        case Period::month: return "month";
+        case Period::day:
+            return "day";
+        case Period::week:
+            return "week";
+        case Period::month:
+            return "month";
     }
     return "?";
 }
@@ -59,8 +62,10 @@ SysClock::time_point period_start(Period p, SysClock::time_point t) {
     using namespace std::chrono;
     const sys_days d = floor<days>(t);
     switch (p) {
-        case Period::day: return d;
-        case Period::week: return d - days{weekday{d}.iso_encoding() - 1};
+        case Period::day:
+            return d;
+        case Period::week:
+            return d - days{weekday{d}.iso_encoding() - 1};
         case Period::month: {
             const year_month_day ymd{d};
             return sys_days{ymd.year() / ymd.month() / 1};
@@ -73,8 +78,10 @@ SysClock::time_point period_end(Period p, SysClock::time_point t) {
     using namespace std::chrono;
     const sys_days s = floor<days>(period_start(p, t));
     switch (p) {
-        case Period::day: return s + days{1};
-        case Period::week: return s + days{7};
+        case Period::day:
+            return s + days{1};
+        case Period::week:
+            return s + days{7};
         case Period::month: {
             year_month_day ymd{s};
             ymd += months{1};
@@ -86,9 +93,12 @@ SysClock::time_point period_end(Period p, SysClock::time_point t) {
 
 const std::optional<double>& BudgetLimits::of(Period p) const {
     switch (p) {
-        case Period::day: return day_usd;
-        case Period::week: return week_usd;
-        case Period::month: return month_usd;
+        case Period::day:
+            return day_usd;
+        case Period::week:
+            return week_usd;
+        case Period::month:
+            return month_usd;
     }
     return day_usd;
 }
@@ -185,8 +195,8 @@ boost::system::result<Hold, Error> BudgetLedger::reserve(const std::string& key,
             if (!limit) continue;
             if (acct->spent[p] + acct->reserved + amount_usd > *limit + 1e-12) {
                 return make_error(Errc::rate_limited,
-                                  "budget exceeded for key '" + key + "': " +
-                                      std::string(period_name(static_cast<Period>(p))) +
+                                  "budget exceeded for key '" + key +
+                                      "': " + std::string(period_name(static_cast<Period>(p))) +
                                       " budget " + usd(*limit) + ", spent " + usd(acct->spent[p]) +
                                       ", in flight " + usd(acct->reserved) +
                                       ", this request needs up to " + usd(amount_usd));
@@ -217,8 +227,8 @@ BudgetStatus BudgetLedger::status(const std::string& key, const BudgetLimits& li
         u.spent_usd = acct->spent[p];
         u.resets_at = period_end(period, now);
         if (u.limit_usd) {
-            st.remaining_usd = std::min(st.remaining_usd, *u.limit_usd - u.spent_usd -
-                                                              acct->reserved);
+            st.remaining_usd =
+                std::min(st.remaining_usd, *u.limit_usd - u.spent_usd - acct->reserved);
         }
     }
     return st;
@@ -237,8 +247,8 @@ std::vector<BudgetLedger::Entry> BudgetLedger::snapshot() const {
         a->roll(now);
         for (std::size_t p = 0; p < kPeriods; ++p) {
             if (a->spent[p] <= 0) continue;
-            const auto secs = std::chrono::duration_cast<std::chrono::seconds>(
-                a->start[p].time_since_epoch());
+            const auto secs =
+                std::chrono::duration_cast<std::chrono::seconds>(a->start[p].time_since_epoch());
             out.push_back(Entry{a->key, static_cast<Period>(p), secs.count(), a->spent[p]});
         }
     }
@@ -253,8 +263,8 @@ void BudgetLedger::restore(const std::vector<Entry>& entries) {
         std::shared_ptr<Account> acct = account(e.key);
         std::lock_guard lock(acct->mu);
         acct->roll(now);
-        const auto secs = std::chrono::duration_cast<std::chrono::seconds>(
-            acct->start[p].time_since_epoch());
+        const auto secs =
+            std::chrono::duration_cast<std::chrono::seconds>(acct->start[p].time_since_epoch());
         if (secs.count() == e.period_start_s) acct->spent[p] = std::max(0.0, e.spent_usd);
     }
 }

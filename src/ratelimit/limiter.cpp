@@ -196,9 +196,8 @@ void Ticket::release() {
 // ---- RateLimiter ------------------------------------------------------------------------------
 
 RateLimiter::RateLimiter(NowFn now)
-    : now_(std::make_shared<const NowFn>(now ? std::move(now) : NowFn([] {
-        return Clock::now();
-    }))) {}
+    : now_(std::make_shared<const NowFn>(now ? std::move(now)
+                                             : NowFn([] { return Clock::now(); }))) {}
 
 std::shared_ptr<KeyState> RateLimiter::state(const std::string& key, const Limits& limits) {
     {
@@ -227,8 +226,9 @@ Admission RateLimiter::admit(const std::string& key, const Limits& limits,
     const std::string who = "key '" + key + "'";
     if (limits.tpm != 0 && estimated_tokens > limits.tpm) {
         a.deny = Deny::too_large;
-        a.message = "request needs ~" + std::to_string(estimated_tokens) + " tokens, more than the " +
-                    std::to_string(limits.tpm) + " tokens per minute allowed for " + who;
+        a.message = "request needs ~" + std::to_string(estimated_tokens) +
+                    " tokens, more than the " + std::to_string(limits.tpm) +
+                    " tokens per minute allowed for " + who;
         a.headers = st->headers(t);
         return a;
     }

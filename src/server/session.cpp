@@ -64,7 +64,8 @@ awaitable<ReadResult> read_request(beast::tcp_stream& stream, beast::flat_buffer
         stream.expires_after(timeout);
         auto [ec, n] = co_await stream.async_read_some(buf.prepare(kReadChunk), use_nothrow);
         buf.commit(n);
-        if (ec == beast::error::timeout) co_return started ? ReadResult::timeout : ReadResult::closed;
+        if (ec == beast::error::timeout)
+            co_return started ? ReadResult::timeout : ReadResult::closed;
         if (ec) co_return ReadResult::closed;
         if (!started) {
             started = true;
@@ -107,18 +108,18 @@ awaitable<void> run_session(asio::ip::tcp::socket socket, Worker& worker) {
                     co_await worker.handler().reject(408, "request not received in time", out);
                     break;
                 case ReadResult::header_too_large:
-                    co_await worker.handler().reject(
-                        431,
-                        "request header fields too large (limit " +
-                            std::to_string(limits.max_header_bytes) + " bytes)",
-                        out);
+                    co_await worker.handler().reject(431,
+                                                     "request header fields too large (limit " +
+                                                         std::to_string(limits.max_header_bytes) +
+                                                         " bytes)",
+                                                     out);
                     break;
                 case ReadResult::body_too_large:
-                    co_await worker.handler().reject(
-                        413,
-                        "request body too large (limit " + std::to_string(limits.max_body_bytes) +
-                            " bytes, server.max_body_bytes)",
-                        out);
+                    co_await worker.handler().reject(413,
+                                                     "request body too large (limit " +
+                                                         std::to_string(limits.max_body_bytes) +
+                                                         " bytes, server.max_body_bytes)",
+                                                     out);
                     break;
                 default:
                     co_await worker.handler().reject(400, "malformed HTTP request", out);

@@ -36,9 +36,7 @@ uint16_t Worker::listen(const std::string& host, uint16_t port) {
     return acceptor_.local_endpoint().port();
 }
 
-void Worker::start() {
-    asio::co_spawn(ioc_, accept_loop(), asio::detached);
-}
+void Worker::start() { asio::co_spawn(ioc_, accept_loop(), asio::detached); }
 
 void Worker::run() { ioc_.run(); }
 
@@ -82,17 +80,16 @@ awaitable<void> Worker::accept_loop() {
             sock.close(cec);  // over the connection cap: refuse
             continue;
         }
-        asio::co_spawn(ioc_, run_session(std::move(sock), *this),
-                       [this](std::exception_ptr e) {
-                           open_connections_.fetch_sub(1, std::memory_order_relaxed);
-                           if (e) {
-                               try {
-                                   std::rethrow_exception(e);
-                               } catch (const std::exception& ex) {
-                                   spdlog::error("session crashed: {}", ex.what());
-                               }
-                           }
-                       });
+        asio::co_spawn(ioc_, run_session(std::move(sock), *this), [this](std::exception_ptr e) {
+            open_connections_.fetch_sub(1, std::memory_order_relaxed);
+            if (e) {
+                try {
+                    std::rethrow_exception(e);
+                } catch (const std::exception& ex) {
+                    spdlog::error("session crashed: {}", ex.what());
+                }
+            }
+        });
     }
 }
 

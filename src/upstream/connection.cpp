@@ -3,9 +3,8 @@
 #include <openssl/ssl.h>
 
 #include <boost/asio/ssl/host_name_verification.hpp>
-#include <boost/beast/core/buffers_range.hpp>
-
 #include <boost/asio/write.hpp>
+#include <boost/beast/core/buffers_range.hpp>
 
 namespace baton::upstream {
 
@@ -66,7 +65,7 @@ awaitable<boost::system::error_code> Connection::connect(const Origin& origin, D
 }
 
 awaitable<boost::system::error_code> Connection::write(std::span<const asio::const_buffer> buffers,
-                                                      Duration timeout) {
+                                                       Duration timeout) {
     tcp().expires_after(timeout);
     boost::system::error_code ec;
     if (tls_) {

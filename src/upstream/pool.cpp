@@ -31,8 +31,8 @@ void Lease::discard() {
     pool_ = nullptr;
 }
 
-Pool::Pool(asio::any_io_executor ex, Origin origin, uint32_t max_connections,
-           Duration idle_timeout, PoolMetrics metrics)
+Pool::Pool(asio::any_io_executor ex, Origin origin, uint32_t max_connections, Duration idle_timeout,
+           PoolMetrics metrics)
     : ex_(std::move(ex)),
       origin_(std::move(origin)),
       max_(max_connections == 0 ? 1 : max_connections),
@@ -122,9 +122,9 @@ awaitable<std::pair<boost::system::error_code, Lease>> Pool::acquire(Clock::time
         if (total_ < max_) {
             ++total_;
             if (m_.active) m_.active->add(1);
-            std::unique_ptr<Connection> conn =
-                origin_.tls ? std::make_unique<Connection>(ex_, *origin_.ssl)
-                            : std::make_unique<Connection>(ex_);
+            std::unique_ptr<Connection> conn = origin_.tls
+                                                   ? std::make_unique<Connection>(ex_, *origin_.ssl)
+                                                   : std::make_unique<Connection>(ex_);
             Duration budget = std::min<Duration>(connect_timeout, deadline - now);
             if (budget <= Duration::zero()) budget = Duration(1);
             auto ec = co_await conn->connect(origin_, budget);

@@ -31,11 +31,15 @@ struct Keys {
 std::string yaml_for(const Keys& k, bool required) {
     return std::string(R"(server: {listen: 127.0.0.1:0, threads: 1}
 logging: {level: info, access_log: stdout}
-auth: {required: )") + (required ? "true" : "false") + R"(, secret: env:BATON_KEY_SECRET}
+auth: {required: )") +
+           (required ? "true" : "false") + R"(, secret: env:BATON_KEY_SECRET}
 keys:
-  - {name: team-a, hash: )" + auth::hash_key(kSecret, k.team) + R"(, models: [auto, cheap], rpm: 3}
-  - {name: team-eu, hash: )" + auth::hash_key(kSecret, k.eu) + R"(, require_tags: [eu]}
-  - {name: ops, hash: )" + auth::hash_key(kSecret, k.admin) + R"(, admin: true}
+  - {name: team-a, hash: )" +
+           auth::hash_key(kSecret, k.team) + R"(, models: [auto, cheap], rpm: 3}
+  - {name: team-eu, hash: )" +
+           auth::hash_key(kSecret, k.eu) + R"(, require_tags: [eu]}
+  - {name: ops, hash: )" +
+           auth::hash_key(kSecret, k.admin) + R"(, admin: true}
 providers:
   - {name: demo, kind: mock, mock: {tokens: 4}}
 models:
@@ -55,7 +59,8 @@ TEST(AuthTest, KeysAreRequiredCheckedAndScoped) {
     ASSERT_TRUE(gw.start());
     const auto p = gw.port();
     EXPECT_TRUE(is_openai_error(http_post(p, kChat, chat_body("auto", "hi")), 401));
-    EXPECT_TRUE(is_openai_error(http_post(p, kChat, chat_body("auto", "hi"), bearer("bt-nope")), 401));
+    EXPECT_TRUE(
+        is_openai_error(http_post(p, kChat, chat_body("auto", "hi"), bearer("bt-nope")), 401));
     auto ok = http_post(p, kChat, chat_body("auto", "hi"), bearer(k.team));
     ASSERT_EQ(ok.status, 200u) << ok.describe();
     // the same key as x-api-key
@@ -82,7 +87,8 @@ TEST(AuthTest, KeyTagsNarrowTheRoute) {
     GatewayProcess gw(yaml_for(k, false), {{"BATON_KEY_SECRET", kSecret}});
     ASSERT_TRUE(gw.start());
     // without a key (not required) the cheapest model wins; team-eu must stay in the EU
-    EXPECT_EQ(http_post(gw.port(), kChat, chat_body("auto", "hi")).header("x-baton-model"), "cheap");
+    EXPECT_EQ(http_post(gw.port(), kChat, chat_body("auto", "hi")).header("x-baton-model"),
+              "cheap");
     auto r = http_post(gw.port(), kChat, chat_body("auto", "hi"), bearer(k.eu));
     ASSERT_EQ(r.status, 200u) << r.describe();
     EXPECT_EQ(r.header("x-baton-model"), "euro");

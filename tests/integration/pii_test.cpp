@@ -22,7 +22,8 @@ pii:
   classes: {email: redact, phone: redact, card: block, ssn: route, secret: block}
   route_tag: pii_ok
 providers:
-  - {name: up, kind: openai, base_url: )" + url + R"(}
+  - {name: up, kind: openai, base_url: )" +
+           url + R"(}
   - {name: local, kind: mock}
 models:
   - {name: cloud, provider: up, price: {input: 0.1, output: 0.1}}
@@ -37,8 +38,9 @@ TEST(PiiTest, RedactsBeforeForwardingAndNeverLogsValues) {
     GatewayProcess gw(yaml(up.base_url()));
     ASSERT_TRUE(gw.start());
     auto r = http_post(gw.port(), kChat,
-                       chat_body("auto", "Mail jane.doe@example.com or ring +1 415 555 0134, "
-                                         "and jane.doe@example.com again"));
+                       chat_body("auto",
+                                 "Mail jane.doe@example.com or ring +1 415 555 0134, "
+                                 "and jane.doe@example.com again"));
     ASSERT_EQ(r.status, 200u) << r.describe();
     ASSERT_EQ(up.request_count(), 1u);
     const auto& sent = up.exchange(0).request.body;
@@ -97,7 +99,8 @@ TEST(PiiTest, ADirectlyNamedModelStillNeedsTheRequiredTag) {
     ASSERT_TRUE(is_openai_error(r, 422, &err)) << r.describe();
     EXPECT_THAT(err["message"].get<std::string>(), HasSubstr("pii_ok"));
     EXPECT_EQ(up.request_count(), 0u);
-    EXPECT_EQ(http_post(gw.port(), kChat, chat_body("onprem", "my SSN is 123-45-6789")).status, 200u);
+    EXPECT_EQ(http_post(gw.port(), kChat, chat_body("onprem", "my SSN is 123-45-6789")).status,
+              200u);
 }
 
 }  // namespace

@@ -22,7 +22,8 @@ std::string config_with(unsigned tokens, bool broken) {
     std::string y = R"(server: {listen: 127.0.0.1:0, threads: 2, timeouts: {drain: 5s}}
 logging: {level: info, access_log: off}
 providers:
-  - {name: demo, kind: mock, mock: {latency: 2ms, tokens: )" + std::to_string(tokens) +
+  - {name: demo, kind: mock, mock: {latency: 2ms, tokens: )" +
+                    std::to_string(tokens) +
                     R"(, chunk_delay: 1ms}}
 models:
   - {name: demo-small, provider: demo}
@@ -58,12 +59,12 @@ TEST(ReloadTest, HundredReloadsUnderLoadLoseNothing) {
         clients.emplace_back([&, c] {
             bool stream = c % 2 == 0;
             while (!stop) {
-                HttpResponse r = stream ? http_stream(port, "/v1/chat/completions",
-                                                      chat_body("demo-small", "hi", true))
-                                        : http_post(port, "/v1/chat/completions",
-                                                    chat_body("demo-small", "hi"));
-                bool good = r.ok && r.status == 200 &&
-                            (!stream || r.body.ends_with("data: [DONE]\n\n"));
+                HttpResponse r =
+                    stream ? http_stream(port, "/v1/chat/completions",
+                                         chat_body("demo-small", "hi", true))
+                           : http_post(port, "/v1/chat/completions", chat_body("demo-small", "hi"));
+                bool good =
+                    r.ok && r.status == 200 && (!stream || r.body.ends_with("data: [DONE]\n\n"));
                 if (good && !stream) {
                     auto j = parse_json(r.body);
                     good = j && (*j)["object"] == "chat.completion";
@@ -95,7 +96,8 @@ TEST(ReloadTest, HundredReloadsUnderLoadLoseNothing) {
                               : count_of(e, "config reloaded") > before_ok;
             },
             Millis(5000)))
-            << "reload " << i << " not logged\n" << gw.stderr_text();
+            << "reload " << i << " not logged\n"
+            << gw.stderr_text();
         // spread the 100 reloads over about 10 s
         auto due = start + Millis(100 * (i + 1));
         if (Clock::now() < due) std::this_thread::sleep_until(due);

@@ -23,8 +23,14 @@ std::string two_upstreams(const std::string& a_url, const std::string& b_url,
     return R"(server: {listen: 127.0.0.1:0, threads: 1}
 logging: {level: info, access_log: stdout}
 providers:
-  - {name: pa, kind: openai, base_url: )" + a_url + R"(, timeouts: {connect: 1s, first_byte: 1s, idle: 1s, total: 10s}, resilience: {backoff_base: 10ms, backoff_cap: 50ms)" + a_extra + R"(}}
-  - {name: pb, kind: openai, base_url: )" + b_url + R"(, timeouts: {connect: 1s, first_byte: 1s, idle: 1s, total: 10s}, resilience: {backoff_base: 10ms, backoff_cap: 50ms)" + b_extra + R"(}}
+  - {name: pa, kind: openai, base_url: )" +
+           a_url +
+           R"(, timeouts: {connect: 1s, first_byte: 1s, idle: 1s, total: 10s}, resilience: {backoff_base: 10ms, backoff_cap: 50ms)" +
+           a_extra + R"(}}
+  - {name: pb, kind: openai, base_url: )" +
+           b_url +
+           R"(, timeouts: {connect: 1s, first_byte: 1s, idle: 1s, total: 10s}, resilience: {backoff_base: 10ms, backoff_cap: 50ms)" +
+           b_extra + R"(}}
 models:
   - {name: ma, provider: pa, upstream_model: real-a, context_window: 200000, price: {input: 0.1, output: 0.1}}
   - {name: mb, provider: pb, upstream_model: real-b, context_window: 200000, price: {input: 1, output: 1}}
@@ -34,8 +40,8 @@ routes:
 }
 
 std::string error_json(const std::string& code, const std::string& msg) {
-    return R"({"error":{"message":")" + msg + R"(","type":"invalid_request_error","param":null,"code":")" +
-           code + R"("}})";
+    return R"({"error":{"message":")" + msg +
+           R"(","type":"invalid_request_error","param":null,"code":")" + code + R"("}})";
 }
 
 TEST(ResilienceTest, RetriesAStatusSequenceUntilSuccess) {
@@ -53,7 +59,8 @@ TEST(ResilienceTest, RetriesAStatusSequenceUntilSuccess) {
     EXPECT_EQ(a.request_count(), 3u);
     EXPECT_EQ(b.request_count(), 0u);
     auto m = http_get(gw.port(), "/metrics");
-    EXPECT_THAT(m.body, HasSubstr("baton_upstream_attempts_total{provider=\"pa\",model=\"ma\",outcome=\"server_error\"} 2"));
+    EXPECT_THAT(m.body, HasSubstr("baton_upstream_attempts_total{provider=\"pa\",model=\"ma\","
+                                  "outcome=\"server_error\"} 2"));
     EXPECT_THAT(m.body, HasSubstr("baton_retry_decisions_total{decision=\"retry\"} 2"));
 }
 
@@ -69,7 +76,8 @@ TEST(ResilienceTest, HonoursRetryAfterOn429) {
     ASSERT_EQ(r.status, 200u) << r.describe();
     EXPECT_EQ(r.header("x-baton-attempts"), "2");
     ASSERT_TRUE(a.wait_for_requests(2, Millis(100)));
-    auto gap = seconds_between(a.exchange(0).request.received_at, a.exchange(1).request.received_at);
+    auto gap =
+        seconds_between(a.exchange(0).request.received_at, a.exchange(1).request.received_at);
     EXPECT_GE(gap, 0.95);
     EXPECT_LT(gap, 3.0);
 }
@@ -124,9 +132,14 @@ TEST(ResilienceTest, ContextLengthErrorFallsBackButAClientErrorIsReturned) {
 
 TEST(ResilienceTest, AllCandidatesFailingReturnsTheLastUpstreamError) {
     FakeUpstream a, b;
-    a.set_handler([](const RecordedRequest&) { return Reply::json(503, error_json("overloaded", "a down")); });
-    b.set_handler([](const RecordedRequest&) { return Reply::json(503, error_json("overloaded", "b down")); });
-    GatewayProcess gw(two_upstreams(a.base_url(), b.base_url(), ", max_retries: 1", ", max_retries: 1"));
+    a.set_handler([](const RecordedRequest&) {
+        return Reply::json(503, error_json("overloaded", "a down"));
+    });
+    b.set_handler([](const RecordedRequest&) {
+        return Reply::json(503, error_json("overloaded", "b down"));
+    });
+    GatewayProcess gw(
+        two_upstreams(a.base_url(), b.base_url(), ", max_retries: 1", ", max_retries: 1"));
     ASSERT_TRUE(gw.start());
     auto r = http_post(gw.port(), kChat, chat_body("auto", "hi"));
     EXPECT_EQ(r.status, 503u) << r.describe();
@@ -180,9 +193,9 @@ TEST(ResilienceTest, BreakerStopsTrafficToAFailingProviderAndProbesItBack) {
         return a_healthy ? Reply::json(200, chat_completion_body("real-a"))
                          : Reply::json(500, error_json("server_error", "down"));
     });
-    GatewayProcess gw(two_upstreams(
-        a.base_url(), b.base_url(),
-        ", max_retries: 0, breaker: {consecutive_failures: 3, cool_down: 1s}"));
+    GatewayProcess gw(
+        two_upstreams(a.base_url(), b.base_url(),
+                      ", max_retries: 0, breaker: {consecutive_failures: 3, cool_down: 1s}"));
     ASSERT_TRUE(gw.start());
     for (int i = 0; i < 10; ++i) {
         auto r = http_post(gw.port(), kChat, chat_body("auto", "hi"));
@@ -215,7 +228,8 @@ TEST(ResilienceTest, ClientDeadlineHeaderShortensTheWait) {
     auto r = http_post(gw.port(), kChat, chat_body("auto", "hi"), {{"x-baton-timeout-ms", "300"}});
     EXPECT_EQ(r.status, 504u) << r.describe();
     EXPECT_LT(r.seconds(), 1.0);
-    auto bad = http_post(gw.port(), kChat, chat_body("auto", "hi"), {{"x-baton-timeout-ms", "soon"}});
+    auto bad =
+        http_post(gw.port(), kChat, chat_body("auto", "hi"), {{"x-baton-timeout-ms", "soon"}});
     EXPECT_TRUE(is_openai_error(bad, 400)) << bad.describe();
 }
 
@@ -248,10 +262,13 @@ TEST(ResilienceEdgeTest, SingleModelWithOpenBreakerAnswers503AndKeepsServing) {
     a.set_handler([](const RecordedRequest&) {
         return Reply::json(500, R"({"error":{"message":"down","type":"server_error"}})");
     });
-    std::string yaml = R"(server: {listen: 127.0.0.1:0, threads: 1}
+    std::string yaml =
+        R"(server: {listen: 127.0.0.1:0, threads: 1}
 logging: {level: info, access_log: off}
 providers:
-  - {name: pa, kind: openai, base_url: )" + a.base_url() + R"(, resilience: {max_retries: 0, breaker: {consecutive_failures: 2, cool_down: 30s}}}
+  - {name: pa, kind: openai, base_url: )" +
+        a.base_url() +
+        R"(, resilience: {max_retries: 0, breaker: {consecutive_failures: 2, cool_down: 30s}}}
   - {name: demo, kind: mock}
 models:
   - {name: ma, provider: pa}

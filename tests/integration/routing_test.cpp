@@ -193,7 +193,8 @@ TEST(RoutingTest, StreamUsageIsRequestedUpstreamAndStrippedForTheClient) {
     FakeUpstream up;
     std::string usage_chunk =
         "data: {\"id\":\"c1\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"x\","
-        "\"choices\":[],\"usage\":{\"prompt_tokens\":11,\"completion_tokens\":7,\"total_tokens\":18}}\n\n";
+        "\"choices\":[],\"usage\":{\"prompt_tokens\":11,\"completion_tokens\":7,\"total_tokens\":"
+        "18}}\n\n";
     std::vector<SseChunk> chunks = sse_chunks({"Hello", " world"}, Millis(0));
     chunks.insert(chunks.end() - 1, SseChunk{usage_chunk, Millis(0)});
     up.enqueue(Reply::sse(chunks));
@@ -201,7 +202,8 @@ TEST(RoutingTest, StreamUsageIsRequestedUpstreamAndStrippedForTheClient) {
     std::string yaml = R"(server: {listen: 127.0.0.1:0, threads: 1}
 logging: {level: info, access_log: stdout}
 providers:
-  - {name: up, kind: openai, base_url: )" + up.base_url() + R"(}
+  - {name: up, kind: openai, base_url: )" +
+                       up.base_url() + R"(}
 models:
   - {name: m1, provider: up, upstream_model: real-1, price: {input: 1000000, output: 1000000}}
 )";

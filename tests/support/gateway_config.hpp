@@ -34,7 +34,7 @@ struct GatewayConfig {
     std::string first_byte_timeout = "2s";
     std::string upstream_idle_timeout = "1s";
     std::string total_timeout = "10s";
-    std::string ca_file;  // tls.ca_file when non-empty
+    std::string ca_file;                  // tls.ca_file when non-empty
     std::optional<unsigned> max_retries;  // resilience.max_retries (gateway default: 2)
     // provider "demo" (kind mock) and its model demo-small
     std::string mock_latency = "0ms";

@@ -28,9 +28,8 @@ using namespace baton::pii;
 
 // Presidio entity type -> our class.
 const std::map<std::string, Class> kTypeMap = {
-    {"EMAIL_ADDRESS", Class::email}, {"PHONE_NUMBER", Class::phone},
-    {"CREDIT_CARD", Class::card},    {"IBAN_CODE", Class::iban},
-    {"US_SSN", Class::ssn},          {"IP_ADDRESS", Class::ip},
+    {"EMAIL_ADDRESS", Class::email}, {"PHONE_NUMBER", Class::phone}, {"CREDIT_CARD", Class::card},
+    {"IBAN_CODE", Class::iban},      {"US_SSN", Class::ssn},         {"IP_ADDRESS", Class::ip},
 };
 
 struct Gold {
@@ -45,7 +44,7 @@ struct Stats {
     uint32_t gold = 0;
     uint32_t found = 0;  // gold spans found
     uint32_t pred = 0;
-    uint32_t tp = 0;     // predictions overlapping gold of the same class
+    uint32_t tp = 0;  // predictions overlapping gold of the same class
     uint32_t exact = 0;
 };
 
@@ -77,8 +76,10 @@ std::string pct(uint32_t a, uint32_t b) {
 
 int main(int argc, char** argv) {
     if (argc < 2) {
-        std::fprintf(stderr, "usage: %s DATASET.json [--json] [--show-errors] "
-                             "[--negatives FILE...]\n", argv[0]);
+        std::fprintf(stderr,
+                     "usage: %s DATASET.json [--json] [--show-errors] "
+                     "[--negatives FILE...]\n",
+                     argv[0]);
         return 2;
     }
     bool as_json = false;
@@ -125,10 +126,10 @@ int main(int argc, char** argv) {
         auto jf = scan(esc);
         bool same = jf.size() == found.size();
         for (std::size_t k = 0; same && k < jf.size(); ++k) {
-            same = jf[k].kind == found[k].kind &&
-                   json_unescape(std::string_view(esc).substr(jf[k].begin,
-                                                              jf[k].end - jf[k].begin)) ==
-                       text.substr(found[k].begin, found[k].end - found[k].begin);
+            same =
+                jf[k].kind == found[k].kind &&
+                json_unescape(std::string_view(esc).substr(jf[k].begin, jf[k].end - jf[k].begin)) ==
+                    text.substr(found[k].begin, found[k].end - found[k].begin);
         }
         if (!same) ++json_mismatch;
         std::vector<bool> hit(gold.size(), false);
@@ -181,9 +182,9 @@ int main(int argc, char** argv) {
         for (const Finding& f : scan(text, ScanOptions{Encoding::plain, ClassSet::all()})) {
             ++neg_counts[std::string(kind_name(f.kind))];
             if (show) {
-                std::printf("NEG %-14s '%s'\n", std::string(kind_name(f.kind)).c_str(),
-                            text.substr(f.begin, std::min<std::size_t>(f.end - f.begin, 80))
-                                .c_str());
+                std::printf(
+                    "NEG %-14s '%s'\n", std::string(kind_name(f.kind)).c_str(),
+                    text.substr(f.begin, std::min<std::size_t>(f.end - f.begin, 80)).c_str());
             }
         }
     }
@@ -191,9 +192,11 @@ int main(int argc, char** argv) {
         nlohmann::json out;
         for (std::size_t c = 0; c < kClassCount; ++c) {
             const Stats& s = st[c];
-            out["classes"][std::string(class_name(static_cast<Class>(c)))] = {
-                {"gold", s.gold}, {"found", s.found}, {"predicted", s.pred}, {"tp", s.tp},
-                {"exact", s.exact}};
+            out["classes"][std::string(class_name(static_cast<Class>(c)))] = {{"gold", s.gold},
+                                                                              {"found", s.found},
+                                                                              {"predicted", s.pred},
+                                                                              {"tp", s.tp},
+                                                                              {"exact", s.exact}};
         }
         out["false_positives"] = fp_on_type;
         out["json_mismatches"] = json_mismatch;
@@ -212,8 +215,8 @@ int main(int argc, char** argv) {
         all.tp += s.tp;
         all.exact += s.exact;
         std::printf("| %s | %u | %u | %u | %s | %s | %u |\n",
-                    std::string(class_name(static_cast<Class>(c))).c_str(), s.gold, s.pred,
-                    s.tp, pct(s.tp, s.pred).c_str(), pct(s.found, s.gold).c_str(), s.exact);
+                    std::string(class_name(static_cast<Class>(c))).c_str(), s.gold, s.pred, s.tp,
+                    pct(s.tp, s.pred).c_str(), pct(s.found, s.gold).c_str(), s.exact);
     }
     std::printf("| **all** | %u | %u | %u | %s | %s | %u |\n", all.gold, all.pred, all.tp,
                 pct(all.tp, all.pred).c_str(), pct(all.found, all.gold).c_str(), all.exact);

@@ -30,20 +30,20 @@ inline constexpr std::string_view kGenesis =
 
 struct Record {
     std::string request_id;
-    std::string key;                              // key name, never the key itself
+    std::string key;  // key name, never the key itself
     std::string route;
     std::string model;
     std::vector<std::string> required_tags;
     std::map<std::string, uint32_t> data_classes;  // class -> count ("email" -> 2)
-    std::string action;                           // allow | redact | route | block | ...
+    std::string action;                            // allow | redact | route | block | ...
     double cost_usd = 0;
-    std::string outcome;                          // ok | error:<type> | blocked | ...
+    std::string outcome;  // ok | error:<type> | blocked | ...
 };
 
 // Last record of a chain: what a verifier needs to detect truncation or an edited tail.
 struct Anchor {
-    uint64_t seq = 0;                 // 0: empty log
-    std::string hash{kGenesis};       // SHA-256 hex of the last line
+    uint64_t seq = 0;            // 0: empty log
+    std::string hash{kGenesis};  // SHA-256 hex of the last line
     bool operator==(const Anchor&) const = default;
 };
 
@@ -58,7 +58,7 @@ std::string format_line(const Record& r, uint64_t seq, std::string_view time,
 std::string format_time(std::chrono::system_clock::time_point t);
 
 class AuditWriter {
-public:
+  public:
     struct Options {
         std::string path;
         bool fsync_each = false;  // fsync after every record (durable, slower)
@@ -82,7 +82,7 @@ public:
     std::size_t repaired_bytes() const { return repaired_; }
     const std::string& path() const { return options_.path; }
 
-private:
+  private:
     explicit AuditWriter(Options options);
 
     Options options_;
@@ -106,10 +106,10 @@ enum class Problem : uint8_t {
 struct VerifyResult {
     bool ok = false;
     Problem problem = Problem::none;
-    uint64_t line = 0;     // first bad line (1-based); 0 when ok
-    std::string reason;    // human-readable, names lines and seqs (no record contents)
-    uint64_t records = 0;  // lines read
-    Anchor head;           // last line's seq and hash (as read)
+    uint64_t line = 0;              // first bad line (1-based); 0 when ok
+    std::string reason;             // human-readable, names lines and seqs (no record contents)
+    uint64_t records = 0;           // lines read
+    Anchor head;                    // last line's seq and hash (as read)
     std::string to_string() const;  // "ok: 12 records, head seq 12 <hash>" / "line 7: ..."
 };
 

@@ -30,19 +30,19 @@ std::string generate_key();
 std::string hash_key(std::string_view secret, std::string_view key);
 
 struct KeyConfig {
-    std::string name;                         // shown in logs, audit, /admin/keys
-    std::string hash;                         // hash_key(secret, key), 64 hex chars
-    std::vector<std::string> models;          // allowed models/routes; empty = all; "*" = all;
-                                              // "prefix*" matches by prefix
-    std::vector<std::string> required_tags;   // e.g. {"eu"}: every candidate must carry them
-    uint32_t rpm = 0;                         // requests per minute, 0 = unlimited
-    uint32_t tpm = 0;                         // tokens per minute, 0 = unlimited
-    uint32_t max_concurrent = 0;              // 0 = unlimited
+    std::string name;                        // shown in logs, audit, /admin/keys
+    std::string hash;                        // hash_key(secret, key), 64 hex chars
+    std::vector<std::string> models;         // allowed models/routes; empty = all; "*" = all;
+                                             // "prefix*" matches by prefix
+    std::vector<std::string> required_tags;  // e.g. {"eu"}: every candidate must carry them
+    uint32_t rpm = 0;                        // requests per minute, 0 = unlimited
+    uint32_t tpm = 0;                        // tokens per minute, 0 = unlimited
+    uint32_t max_concurrent = 0;             // 0 = unlimited
     std::optional<double> budget_day_usd;
     std::optional<double> budget_week_usd;
     std::optional<double> budget_month_usd;
     std::map<std::string, std::string> metadata;  // free-form, for logs
-    bool admin = false;                       // may call /admin/* and /v1/route/explain
+    bool admin = false;                           // may call /admin/* and /v1/route/explain
 };
 
 // An authenticated caller. Cheap to copy; keeps its KeyConfig alive across config reloads.
@@ -52,7 +52,7 @@ struct Principal {
 };
 
 class KeyStore {
-public:
+  public:
     KeyStore() = default;
     // Validates the list (non-empty unique names, unique 64-hex hashes; upper-case hex is
     // accepted and normalised) and keeps the secret. Throws baton::ConfigError naming the key.
@@ -72,7 +72,7 @@ public:
     // For /admin/keys (the hashes stay inside).
     std::vector<std::shared_ptr<const KeyConfig>> keys() const { return keys_; }
 
-private:
+  private:
     std::vector<std::shared_ptr<const KeyConfig>> keys_;
     std::unordered_map<std::string, std::size_t> by_hash_;
     std::string secret_;

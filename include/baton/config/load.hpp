@@ -16,8 +16,8 @@ struct Diagnostic {
     enum class Severity { error, warning };
     Severity severity = Severity::error;
     std::string file;
-    int line = 0;    // 1-based; 0 = unknown
-    int column = 0;  // 1-based; 0 = unknown
+    int line = 0;         // 1-based; 0 = unknown
+    int column = 0;       // 1-based; 0 = unknown
     std::string path;     // e.g. providers[0].kind
     std::string message;  // e.g. unknown kind "opnai" (did you mean "openai"?)
 
@@ -26,8 +26,8 @@ struct Diagnostic {
 };
 
 struct LoadResult {
-    Config config;                       // valid only when ok()
-    std::vector<Diagnostic> diagnostics; // errors and warnings, in file order
+    Config config;                        // valid only when ok()
+    std::vector<Diagnostic> diagnostics;  // errors and warnings, in file order
     bool ok() const {
         for (const auto& d : diagnostics) {
             if (d.severity == Diagnostic::Severity::error) return false;

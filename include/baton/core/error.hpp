@@ -10,24 +10,24 @@
 namespace baton {
 
 enum class Errc {
-    invalid_json,       // 400: body is not valid JSON (message says where)
-    invalid_request,    // 400: valid JSON, wrong shape (param names the field)
-    unauthenticated,    // 401
-    forbidden,          // 403
-    not_found,          // 404: unknown path
-    model_not_found,    // 404: unknown model (message lists what exists)
-    method_not_allowed, // 405
-    request_timeout,    // 408: client too slow sending the request
-    payload_too_large,  // 413
-    unprocessable,      // 422: no candidate satisfies the request
-    rate_limited,       // 429
-    header_too_large,   // 431
-    upstream_connect,   // 502: refused, DNS, TLS
-    upstream_protocol,  // 502: malformed upstream response
-    upstream_timeout,   // 504
-    unavailable,        // 503: draining / overloaded
+    invalid_json,                  // 400: body is not valid JSON (message says where)
+    invalid_request,               // 400: valid JSON, wrong shape (param names the field)
+    unauthenticated,               // 401
+    forbidden,                     // 403
+    not_found,                     // 404: unknown path
+    model_not_found,               // 404: unknown model (message lists what exists)
+    method_not_allowed,            // 405
+    request_timeout,               // 408: client too slow sending the request
+    payload_too_large,             // 413
+    unprocessable,                 // 422: no candidate satisfies the request
+    rate_limited,                  // 429
+    header_too_large,              // 431
+    upstream_connect,              // 502: refused, DNS, TLS
+    upstream_protocol,             // 502: malformed upstream response
+    upstream_timeout,              // 504
+    unavailable,                   // 503: draining / overloaded
     provider_credentials_missing,  // 401: provider's api key env var unset
-    internal,           // 500
+    internal,                      // 500
 };
 
 struct Error {
@@ -43,7 +43,7 @@ inline Error make_error(Errc code, std::string message, std::string param = {}) 
 // The one exception type: control plane only (startup, reload). Caught in main() and the reload
 // controller.
 class ConfigError : public std::runtime_error {
-public:
+  public:
     using std::runtime_error::runtime_error;
 };
 

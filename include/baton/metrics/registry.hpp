@@ -20,7 +20,7 @@ namespace baton::metrics {
 using Labels = std::vector<std::pair<std::string, std::string>>;
 
 class Counter {
-public:
+  public:
     Counter() = default;
     // A counter of fractional amounts kept as integer multiples of `unit` (e.g. 1e-9 USD):
     // inc() takes units, rendering shows value() * unit.
@@ -30,32 +30,36 @@ public:
     void add(double amount) { inc(static_cast<uint64_t>(amount / unit_ + 0.5)); }
     uint64_t value() const { return v_.load(std::memory_order_relaxed); }
     double unit() const { return unit_; }
-private:
+
+  private:
     std::atomic<uint64_t> v_{0};
     double unit_ = 1.0;
 };
 
 class Gauge {
-public:
+  public:
     void add(int64_t n) { v_.fetch_add(n, std::memory_order_relaxed); }
     void sub(int64_t n) { v_.fetch_sub(n, std::memory_order_relaxed); }
     void set(int64_t n) { v_.store(n, std::memory_order_relaxed); }
     int64_t value() const { return v_.load(std::memory_order_relaxed); }
-private:
+
+  private:
     std::atomic<int64_t> v_{0};
 };
 
 // Cumulative histogram of seconds. Bucket upper bounds are fixed at creation.
 class Histogram {
-public:
+  public:
     explicit Histogram(std::vector<double> bounds_seconds);
     void observe_seconds(double s);
     void observe_micros(double us) { observe_seconds(us * 1e-6); }
     const std::vector<double>& bounds() const { return bounds_; }
-    uint64_t bucket_count(size_t i) const;  // non-cumulative count of bucket i (i == bounds.size() → +Inf)
+    uint64_t bucket_count(
+        size_t i) const;  // non-cumulative count of bucket i (i == bounds.size() → +Inf)
     uint64_t count() const { return count_.load(std::memory_order_relaxed); }
     double sum_seconds() const;
-private:
+
+  private:
     std::vector<double> bounds_;
     std::unique_ptr<std::atomic<uint64_t>[]> buckets_;  // bounds_.size() + 1
     std::atomic<uint64_t> count_{0};
@@ -68,7 +72,7 @@ const std::vector<double>& latency_buckets();
 const std::vector<double>& overhead_buckets();
 
 class Registry {
-public:
+  public:
     Counter& counter(std::string_view name, std::string_view help, const Labels& labels = {});
     // A fractional counter (see Counter(double unit)); the unit must match on every call.
     Counter& scaled_counter(std::string_view name, std::string_view help, const Labels& labels,
@@ -79,7 +83,7 @@ public:
     // Prometheus text format (# HELP, # TYPE, samples; label values escaped).
     std::string render() const;
 
-private:
+  private:
     enum class Type { counter, gauge, histogram };
     struct Child {
         Labels labels;

@@ -26,24 +26,24 @@ struct Span {
 };
 
 struct ChatRequest {
-    std::string_view model;        // decoded value of "model" (escapes are rejected in model names)
-    Span model_value;              // span of the model JSON string *including* its quotes
+    std::string_view model;  // decoded value of "model" (escapes are rejected in model names)
+    Span model_value;        // span of the model JSON string *including* its quotes
     bool stream = false;
-    bool has_stream_options = false;  // "stream_options" key present (object or null)
-    bool include_usage = false;    // stream_options.include_usage == true
-    Span stream_options_value;     // span of the stream_options value when present
+    bool has_stream_options = false;    // "stream_options" key present (object or null)
+    bool include_usage = false;         // stream_options.include_usage == true
+    Span stream_options_value;          // span of the stream_options value when present
     std::optional<int64_t> max_tokens;  // max_completion_tokens if given, else max_tokens
-    bool has_tools = false;        // non-empty "tools" (or legacy "functions")
-    bool has_images = false;       // any content part of type image_url / input_image
+    bool has_tools = false;             // non-empty "tools" (or legacy "functions")
+    bool has_images = false;            // any content part of type image_url / input_image
     bool has_response_format = false;
-    bool json_schema = false;      // response_format.type == "json_schema"
-    bool json_object = false;      // response_format.type == "json_object"
+    bool json_schema = false;  // response_format.type == "json_schema"
+    bool json_object = false;  // response_format.type == "json_object"
     uint32_t message_count = 0;
-    std::string_view user;         // top-level "user" (raw, without quotes), for stickiness
+    std::string_view user;  // top-level "user" (raw, without quotes), for stickiness
     // Spans of every message text (string content, or "text" of text parts), raw JSON string
     // contents without quotes (escapes left as written). Used for token estimates and scanning.
     std::vector<Span> text_spans;
-    uint64_t text_bytes = 0;       // sum of text span sizes
+    uint64_t text_bytes = 0;  // sum of text span sizes
 };
 
 using ScanResult = boost::system::result<ChatRequest, baton::Error>;

@@ -8,9 +8,9 @@
 namespace baton::openai {
 
 struct ErrorInfo {
-    unsigned status;       // HTTP status
-    const char* type;      // OpenAI error.type, e.g. "invalid_request_error"
-    const char* code;      // OpenAI error.code, e.g. "model_not_found" (nullptr → JSON null)
+    unsigned status;   // HTTP status
+    const char* type;  // OpenAI error.type, e.g. "invalid_request_error"
+    const char* code;  // OpenAI error.code, e.g. "model_not_found" (nullptr → JSON null)
 };
 
 ErrorInfo error_info(Errc code);

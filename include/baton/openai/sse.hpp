@@ -16,14 +16,14 @@ struct SseEvent {
 };
 
 class SseDecoder {
-public:
+  public:
     // Calls on_event for every event completed by `bytes`. Views are valid during the call only.
     void feed(std::string_view bytes, const std::function<void(const SseEvent&)>& on_event);
     // True when no partial event is buffered.
     bool idle() const { return line_.empty() && data_.empty() && event_.empty() && !have_data_; }
     void reset();
 
-private:
+  private:
     // `in_feed`: `line` points into the bytes of the current feed (not into line_).
     void on_line(std::string_view line, bool in_feed,
                  const std::function<void(const SseEvent&)>& on_event);

@@ -25,11 +25,11 @@
 namespace baton::pii {
 
 class Mapping {
-public:
+  public:
     struct Entry {
         std::string placeholder;  // "<EMAIL_1>"
         Class cls = Class::email;
-        std::string value;        // decoded original (UTF-8), as first seen
+        std::string value;  // decoded original (UTF-8), as first seen
     };
 
     std::size_t size() const { return entries_.size(); }
@@ -40,14 +40,14 @@ public:
     // "<EMAIL_1>,<CARD_1>": safe for logs.
     std::string describe() const;
 
-private:
+  private:
     friend class Redactor;
     std::vector<Entry> entries_;
     std::unordered_map<std::string, std::size_t> by_placeholder_;
 };
 
 class Redactor {
-public:
+  public:
     // Only findings of `classes` are replaced. `encoding` is the encoding of the texts given to
     // redact() (placeholders are plain ASCII, valid in both encodings).
     explicit Redactor(ClassSet classes = ClassSet::all(),
@@ -64,7 +64,7 @@ public:
     const Mapping& mapping() const { return mapping_; }
     Mapping take_mapping() { return std::move(mapping_); }
 
-private:
+  private:
     const std::string& placeholder_for(Class cls, std::string value);
 
     ClassSet classes_;
@@ -75,7 +75,7 @@ private:
 };
 
 class Restorer {
-public:
+  public:
     // `encoding` is the encoding of the response text: for json_string, values are emitted
     // JSON-escaped and placeholders written with escaped brackets ("\u003cEMAIL_1\u003e", as Go
     // encoders do) are recognised too; an escaped backslash never starts a placeholder.
@@ -91,7 +91,7 @@ public:
     std::size_t held() const { return held_.size(); }
     uint64_t restored() const { return restored_; }  // placeholders replaced so far
 
-private:
+  private:
     enum class Match { none, partial, full };
     Match match_at(std::string_view buf, std::size_t i, std::size_t& len, std::string& token) const;
     bool is_prefix(std::string_view canon) const;

@@ -63,7 +63,7 @@ struct Finding {
 
 // Set of classes as a bit mask.
 class ClassSet {
-public:
+  public:
     constexpr ClassSet() = default;
     static constexpr ClassSet all() { return ClassSet((1u << kClassCount) - 1); }
     static constexpr ClassSet none() { return ClassSet(0); }
@@ -80,7 +80,7 @@ public:
     constexpr uint32_t bits() const { return bits_; }
     constexpr bool operator==(const ClassSet&) const = default;
 
-private:
+  private:
     constexpr explicit ClassSet(uint32_t bits) : bits_(bits) {}
     uint32_t bits_ = 0;
 };

@@ -74,20 +74,20 @@ namespace baton::policy {
 // Read-only view of the request headers, by lower-case name. The proxy adapts its own header
 // container; the engine never sees HTTP library types.
 class HeaderLookup {
-public:
+  public:
     virtual ~HeaderLookup() = default;
     virtual std::optional<std::string_view> get(std::string_view lower_name) const = 0;
 };
 
 // A small HeaderLookup over owned pairs (tests, the explain CLI). Names are lower-cased.
 class MapHeaders final : public HeaderLookup {
-public:
+  public:
     MapHeaders() = default;
     MapHeaders(std::initializer_list<std::pair<std::string, std::string>> headers);
     void set(std::string_view name, std::string value);
     std::optional<std::string_view> get(std::string_view lower_name) const override;
 
-private:
+  private:
     std::vector<std::pair<std::string, std::string>> headers_;
 };
 
@@ -108,7 +108,7 @@ struct CompileError {
 // compiled rule regexes and lookup tables over the Config it was built from (use it only with
 // that Config).
 class CompiledPolicy {
-public:
+  public:
     CompiledPolicy();
     ~CompiledPolicy();
     CompiledPolicy(CompiledPolicy&&) noexcept;
@@ -119,19 +119,19 @@ public:
     const std::vector<CompileError>& errors() const { return errors_; }
     bool ok() const { return errors_.empty(); }
 
-private:
+  private:
     friend CompiledPolicy compile(const config::Config&);
     friend struct Planner;
 
     std::vector<CompileError> errors_;
     std::vector<std::unique_ptr<re2::RE2>> rule_regex_;  // per rule; null = no content_regex
     std::map<std::string, size_t, std::less<>> route_index_;
-    std::vector<std::vector<size_t>> route_candidates_;     // per route: model indices
+    std::vector<std::vector<size_t>> route_candidates_;  // per route: model indices
     std::map<std::string, size_t, std::less<>> model_index_;
     std::map<std::string, uint32_t, std::less<>> tag_ids_;  // every tag some model has
-    std::vector<uint32_t> model_caps_;                       // capability bits per model
-    size_t tag_words_ = 1;                                   // uint64 words per model
-    std::vector<uint64_t> model_tags_;                       // tag bits, tag_words_ per model
+    std::vector<uint32_t> model_caps_;                      // capability bits per model
+    size_t tag_words_ = 1;                                  // uint64 words per model
+    std::vector<uint64_t> model_tags_;                      // tag bits, tag_words_ per model
     std::string known_names_;  // "routes: auto, premium; models: a, b" for errors
 };
 
@@ -153,24 +153,24 @@ struct PlanInput {
         : config(config_), policy(policy_), requested(requested_), features(features_) {}
 
     const config::Config& config;
-    const CompiledPolicy& policy;   // compile(config)
-    std::string_view requested;     // the request's "model": a route or model name
+    const CompiledPolicy& policy;  // compile(config)
+    std::string_view requested;    // the request's "model": a route or model name
     const Features& features;
-    const HeaderLookup* headers = nullptr;        // null: no headers
+    const HeaderLookup* headers = nullptr;         // null: no headers
     const openai::ChatRequest* request = nullptr;  // text spans for content_regex (null: none)
-    std::string_view body;                        // the body request's spans point into
+    std::string_view body;                         // the body request's spans point into
     StickyKeys sticky;
-    int64_t today_days = 0;                       // days since 1970-01-01 (injected clock)
-    const LatencyStats* stats = nullptr;          // null: latency hints only
+    int64_t today_days = 0;               // days since 1970-01-01 (injected clock)
+    const LatencyStats* stats = nullptr;  // null: latency hints only
     // Tags every candidate must carry, from outside the request (e.g. the caller's API key).
     const std::vector<std::string>* extra_required_tags = nullptr;
 };
 
 struct Score {
-    double cost_usd = 0;        // estimated cost of this request
-    double latency_ms = 0;      // predicted: ttft + expected output tokens / tokens_per_s
-    double ttft_ms = 0;         // predicted time to first token
-    double tokens_per_s = 0;    // predicted generation speed
+    double cost_usd = 0;      // estimated cost of this request
+    double latency_ms = 0;    // predicted: ttft + expected output tokens / tokens_per_s
+    double ttft_ms = 0;       // predicted time to first token
+    double tokens_per_s = 0;  // predicted generation speed
     uint64_t latency_samples = 0;
     bool live_latency = false;  // warm-up done: live stats, not the hint
     double quality = 0;         // the model's quality prior
@@ -234,26 +234,26 @@ struct Plan {
     std::optional<Error> error;  // set: no plan (ranked is empty)
     bool ok() const { return !error.has_value(); }
 
-    std::string requested;            // the client's "model"
-    std::string route;                // route used; the model name when direct
-    bool direct = false;              // the client named a model (no route)
+    std::string requested;             // the client's "model"
+    std::string route;                 // route used; the model name when direct
+    bool direct = false;               // the client named a model (no route)
     std::optional<size_t> rule_index;  // first matching rule, if any
     int rule_line = 0;
-    bool rule_applied = true;         // false: matched but ignored (direct model)
-    std::string experiment;           // experiment name when one applies
-    std::string variant;              // chosen variant ("" = no experiment)
-    std::string sticky_source;        // "user" | "key" | "header:<name>" | "none"
+    bool rule_applied = true;   // false: matched but ignored (direct model)
+    std::string experiment;     // experiment name when one applies
+    std::string variant;        // chosen variant ("" = no experiment)
+    std::string sticky_source;  // "user" | "key" | "header:<name>" | "none"
     Tier tier = Tier::medium;
-    config::Objective objective;      // weights used, after the tier adjustment (sum 1)
-    std::string objective_source;     // "route" | "variant:<v>" | "rule:<line>" | "header:<w>"
+    config::Objective objective;   // weights used, after the tier adjustment (sum 1)
+    std::string objective_source;  // "route" | "variant:<v>" | "rule:<line>" | "header:<w>"
     std::vector<std::string> required_tags;
     std::vector<std::string> required_capabilities;
     std::optional<double> max_price_output;  // effective cap (USD per 1M output tokens)
     std::optional<double> max_price_input;   // route cap (USD per 1M input tokens)
     std::optional<config::Millis> max_ttft;  // route cap
     uint32_t expected_output_tokens = 0;     // used for cost and latency
-    std::vector<Candidate> ranked;     // survivors, best first; ranked[0] is the choice
-    std::vector<Exclusion> excluded;   // in candidate order
+    std::vector<Candidate> ranked;           // survivors, best first; ranked[0] is the choice
+    std::vector<Exclusion> excluded;         // in candidate order
     std::vector<DeprecationNotice> deprecations;
     std::string decisive;  // cost | latency | quality | tie | only | requested
     // For x-baton-reason, e.g. "cheapest-capable; tier=simple; 2 excluded: context, tag:eu".

@@ -17,33 +17,33 @@ namespace baton::policy {
 // Raw counts from one pass over a text (the inputs of the token estimate and of the complexity
 // score). Counts are per decoded character: JSON escapes (\n, \", \uXXXX) are decoded first.
 struct TextStats {
-    uint32_t bytes = 0;           // decoded bytes (UTF-8)
+    uint32_t bytes = 0;  // decoded bytes (UTF-8)
     // Token-estimator inputs.
-    uint32_t words = 0;           // ASCII letter runs (camelCase humps split)
-    uint32_t word_chars_over4 = 0;   // sum over words of max(0, len - 4)
-    uint32_t word_chars_over8 = 0;   // sum over words of max(0, len - 8)
-    uint32_t caps_words = 0;      // all-capitals words of 2+ letters
-    uint32_t digit_groups = 0;    // digit runs split in groups of 3 (as cl100k/o200k do)
-    uint32_t punct = 0;           // ASCII punctuation characters
-    uint32_t punct_runs = 0;      // maximal runs of punctuation
-    uint32_t newline_runs = 0;    // runs of blank/newline characters containing a newline
-    uint32_t blank_runs = 0;      // runs of 2+ spaces/tabs (indentation), single spaces are free
-    uint32_t nonascii2 = 0;       // 2-byte UTF-8 characters (Latin-1 sup., Greek, Cyrillic, ...)
-    uint32_t nonascii3 = 0;       // 3-byte characters (CJK, symbols)
-    uint32_t nonascii4 = 0;       // 4-byte characters (emoji, rare CJK)
+    uint32_t words = 0;             // ASCII letter runs (camelCase humps split)
+    uint32_t word_chars_over4 = 0;  // sum over words of max(0, len - 4)
+    uint32_t word_chars_over8 = 0;  // sum over words of max(0, len - 8)
+    uint32_t caps_words = 0;        // all-capitals words of 2+ letters
+    uint32_t digit_groups = 0;      // digit runs split in groups of 3 (as cl100k/o200k do)
+    uint32_t punct = 0;             // ASCII punctuation characters
+    uint32_t punct_runs = 0;        // maximal runs of punctuation
+    uint32_t newline_runs = 0;      // runs of blank/newline characters containing a newline
+    uint32_t blank_runs = 0;        // runs of 2+ spaces/tabs (indentation), single spaces are free
+    uint32_t nonascii2 = 0;         // 2-byte UTF-8 characters (Latin-1 sup., Greek, Cyrillic, ...)
+    uint32_t nonascii3 = 0;         // 3-byte characters (CJK, symbols)
+    uint32_t nonascii4 = 0;         // 4-byte characters (emoji, rare CJK)
     // Complexity signals.
-    uint32_t code_fences = 0;     // ``` markers
-    uint32_t backticks = 0;       // single ` characters (inline code)
-    uint32_t code_punct = 0;      // { } ; < > = ( ) [ ] characters
-    uint32_t code_words = 0;      // function, class, implement, compile, sql, regex, ...
-    uint32_t math = 0;            // ^, Greek letters, U+2190..U+22FF symbols, LaTeX commands
-    uint32_t math_words = 0;      // theorem, lemma, integral, equation, matrix, ...
-    uint32_t list_items = 0;      // lines starting with "1." / "2)" / "- " / "* "
-    uint32_t step_phrases = 0;    // "step by step", "first ... then", "finally", "next", ...
+    uint32_t code_fences = 0;       // ``` markers
+    uint32_t backticks = 0;         // single ` characters (inline code)
+    uint32_t code_punct = 0;        // { } ; < > = ( ) [ ] characters
+    uint32_t code_words = 0;        // function, class, implement, compile, sql, regex, ...
+    uint32_t math = 0;              // ^, Greek letters, U+2190..U+22FF symbols, LaTeX commands
+    uint32_t math_words = 0;        // theorem, lemma, integral, equation, matrix, ...
+    uint32_t list_items = 0;        // lines starting with "1." / "2)" / "- " / "* "
+    uint32_t step_phrases = 0;      // "step by step", "first ... then", "finally", "next", ...
     uint32_t strong_reasoning = 0;  // prove, proof, derive, derivation, rigorous, ...
-    uint32_t reasoning = 0;       // analyze, compare, explain why, trade-offs, justify, ...
-    uint32_t questions = 0;       // '?' characters
-    uint32_t constraints = 0;     // must, at least, at most, without, exactly, never, ...
+    uint32_t reasoning = 0;         // analyze, compare, explain why, trade-offs, justify, ...
+    uint32_t questions = 0;         // '?' characters
+    uint32_t constraints = 0;       // must, at least, at most, without, exactly, never, ...
 };
 
 // One pass over a raw JSON string content (as in openai::ChatRequest::text_spans). `into` is
@@ -88,20 +88,20 @@ inline constexpr uint32_t kTokensReplyPriming = 3;
 struct Features {
     // Estimated prompt tokens: text + tools + images + message overhead.
     uint32_t prompt_tokens = 0;
-    uint32_t text_tokens = 0;        // message texts only
-    uint32_t tools_tokens = 0;       // the "tools"/"functions" JSON value, estimated as text
-    uint32_t image_tokens = 0;       // images * kTokensPerImage
-    uint32_t overhead_tokens = 0;    // messages * kTokensPerMessage + kTokensReplyPriming
-    uint32_t last_user_tokens = 0;   // text tokens of the last user message
+    uint32_t text_tokens = 0;            // message texts only
+    uint32_t tools_tokens = 0;           // the "tools"/"functions" JSON value, estimated as text
+    uint32_t image_tokens = 0;           // images * kTokensPerImage
+    uint32_t overhead_tokens = 0;        // messages * kTokensPerMessage + kTokensReplyPriming
+    uint32_t last_user_tokens = 0;       // text tokens of the last user message
     std::optional<uint32_t> max_tokens;  // requested max_tokens / max_completion_tokens
     bool tools = false;
     bool images = false;
     uint32_t image_count = 0;
-    bool json_schema = false;        // response_format json_schema
-    bool json_object = false;        // response_format json_object
+    bool json_schema = false;  // response_format json_schema
+    bool json_object = false;  // response_format json_object
     bool stream = false;
     uint32_t message_count = 0;
-    double complexity = 0;           // [0,1]
+    double complexity = 0;  // [0,1]
     ComplexityTerms complexity_terms;
 };
 

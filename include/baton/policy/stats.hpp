@@ -24,8 +24,8 @@ inline constexpr uint32_t kWarmupSamples = 5;
 inline constexpr double kEwmaAlpha = 0.2;
 
 struct ModelLatency {
-    double ttft_ms = 0;        // EWMA (0 when no sample yet)
-    double tokens_per_s = 0;   // EWMA (0 when no sample yet)
+    double ttft_ms = 0;       // EWMA (0 when no sample yet)
+    double tokens_per_s = 0;  // EWMA (0 when no sample yet)
     uint64_t ttft_samples = 0;
     uint64_t tps_samples = 0;
 };
@@ -34,12 +34,12 @@ struct ModelLatency {
 struct LatencyPrediction {
     double ttft_ms = 0;
     double tokens_per_s = 0;
-    uint64_t samples = 0;   // TTFT samples behind the prediction
-    bool live = false;      // true once samples >= kWarmupSamples (hint no longer used)
+    uint64_t samples = 0;  // TTFT samples behind the prediction
+    bool live = false;     // true once samples >= kWarmupSamples (hint no longer used)
 };
 
 class LatencyStats {
-public:
+  public:
     explicit LatencyStats(size_t model_count);
     LatencyStats(const LatencyStats&) = delete;
     LatencyStats& operator=(const LatencyStats&) = delete;
@@ -57,7 +57,7 @@ public:
     void import_from(const LatencyStats& old, const config::Config& old_config,
                      const config::Config& new_config);
 
-private:
+  private:
     struct Slot {
         std::atomic<double> ttft{0};
         std::atomic<double> tps{0};

@@ -11,10 +11,10 @@
 namespace baton::providers {
 
 struct MockPlan {
-    int status = 200;             // != 200: inject this failure
-    uint32_t prompt_tokens = 0;   // estimated from the request text
+    int status = 200;            // != 200: inject this failure
+    uint32_t prompt_tokens = 0;  // estimated from the request text
     uint32_t completion_tokens = 0;
-    bool capped = false;          // completion_tokens was cut by max_tokens → "length"
+    bool capped = false;  // completion_tokens was cut by max_tokens → "length"
 };
 
 // Decides the outcome of one request: failure injection by error_rate (draw in [0,1) supplied

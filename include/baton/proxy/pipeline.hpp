@@ -35,10 +35,10 @@
 // Every error response is produced by openai::error_body (one mapping table).
 #include <initializer_list>
 #include <map>
-#include <optional>
-#include <unordered_map>
 #include <memory>
+#include <optional>
 #include <string>
+#include <unordered_map>
 
 #include "baton/core/error.hpp"
 #include "baton/pii/scanner.hpp"
@@ -54,7 +54,7 @@ struct RequestContext;
 struct Attempt;
 
 class Pipeline final : public server::RequestHandler {
-public:
+  public:
     Pipeline(asio::any_io_executor ex, SnapshotHolder& holder, ProcessState& process);
     ~Pipeline() override;
 
@@ -65,7 +65,7 @@ public:
     // Closes idle upstream connections past their idle timeout (called periodically).
     void sweep_pools();
 
-private:
+  private:
     const Runtime& pin();
     upstream::Pool& pool_for(const Runtime& rt, size_t provider_index);
     awaitable<void> chat(RequestContext& ctx);

@@ -17,21 +17,21 @@ namespace baton::proxy {
 
 enum class Outcome {
     ok,
-    connect_refused,   // TCP refused / reset while connecting
-    dns,               // name did not resolve
-    tls,               // handshake or certificate failure
-    timeout_connect,   // connect did not finish within `connect`
-    timeout_headers,   // no response head within `first_byte`
-    timeout_idle,      // stalled between body pieces past `idle`
-    rate_limited,      // 429
-    server_error,      // 5xx
-    credentials,       // 401 / 403 from the upstream
-    context_length,    // 400 context_length_exceeded
-    content_policy,    // 400 content policy / safety refusal
-    client_error,      // other 4xx: the request itself is wrong
-    malformed,         // not HTTP, bad framing, 200 with an error body, wrong content type
-    stream_cut,        // body ended early / connection dropped mid-body
-    pool_timeout,      // no free upstream connection before the deadline
+    connect_refused,  // TCP refused / reset while connecting
+    dns,              // name did not resolve
+    tls,              // handshake or certificate failure
+    timeout_connect,  // connect did not finish within `connect`
+    timeout_headers,  // no response head within `first_byte`
+    timeout_idle,     // stalled between body pieces past `idle`
+    rate_limited,     // 429
+    server_error,     // 5xx
+    credentials,      // 401 / 403 from the upstream
+    context_length,   // 400 context_length_exceeded
+    content_policy,   // 400 content policy / safety refusal
+    client_error,     // other 4xx: the request itself is wrong
+    malformed,        // not HTTP, bad framing, 200 with an error body, wrong content type
+    stream_cut,       // body ended early / connection dropped mid-body
+    pool_timeout,     // no free upstream connection before the deadline
 };
 
 std::string_view to_string(Outcome o);
@@ -57,8 +57,9 @@ double parse_retry_after(std::string_view v);
 // Retry budget: retries in flight may not exceed max(min_concurrency, ratio * active requests),
 // so a provider outage does not multiply the load (Envoy's retry budget).
 class RetryBudget {
-public:
-    RetryBudget(double ratio = 0.2, int64_t min_concurrency = 3) : ratio_(ratio), min_(min_concurrency) {}
+  public:
+    RetryBudget(double ratio = 0.2, int64_t min_concurrency = 3)
+        : ratio_(ratio), min_(min_concurrency) {}
     void request_started() { active_.fetch_add(1, std::memory_order_relaxed); }
     void request_finished() { active_.fetch_sub(1, std::memory_order_relaxed); }
     // Takes one retry slot if the budget allows; release with retry_finished().
@@ -66,7 +67,7 @@ public:
     void retry_finished() { retries_.fetch_sub(1, std::memory_order_relaxed); }
     int64_t active() const { return active_.load(std::memory_order_relaxed); }
 
-private:
+  private:
     double ratio_;
     int64_t min_;
     std::atomic<int64_t> active_{0};
@@ -87,7 +88,7 @@ struct BreakerSettings {
 };
 
 class CircuitBreaker {
-public:
+  public:
     enum class State { closed, open, half_open };
     explicit CircuitBreaker(BreakerSettings s = {}) : s_(s) {}
     const BreakerSettings& settings() const { return s_; }
@@ -101,7 +102,7 @@ public:
     uint32_t consecutive_failures() const;
     static std::string_view to_string(State s);
 
-private:
+  private:
     void trim(Clock::time_point now) const;
     BreakerSettings s_;
     mutable std::mutex mu_;

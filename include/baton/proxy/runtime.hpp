@@ -10,9 +10,9 @@
 #include <string>
 #include <vector>
 
+#include "baton/auth/keys.hpp"
 #include "baton/config/model.hpp"
 #include "baton/core/clock.hpp"
-#include "baton/auth/keys.hpp"
 #include "baton/metrics/registry.hpp"
 #include "baton/policy/engine.hpp"
 #include "baton/policy/stats.hpp"
@@ -32,13 +32,13 @@ struct ModelMetrics {
     // baton_requests_total{route,model,status}: cells created on first use of a status code.
     metrics::Counter& requests(std::string_view route, unsigned status);
 
-private:
+  private:
     std::array<std::atomic<metrics::Counter*>, 600> by_status_{};
 };
 
 struct ProviderRuntime {
-    upstream::Origin origin;       // where connections go (pool key: origin.key() + settings)
-    std::string pool_key;          // origin + cap + tls profile
+    upstream::Origin origin;  // where connections go (pool key: origin.key() + settings)
+    std::string pool_key;     // origin + cap + tls profile
     // "POST /v1/chat/completions HTTP/1.1\r\nHost: ...\r\nAuthorization: Bearer ...\r\n..."
     // up to (not including) Content-Length. Holds the secret: never log it.
     std::string chat_head_prefix;
@@ -47,9 +47,9 @@ struct ProviderRuntime {
 
 struct Runtime {
     std::shared_ptr<const config::Config> config;
-    std::vector<ProviderRuntime> providers;                  // same order as config->providers
+    std::vector<ProviderRuntime> providers;                    // same order as config->providers
     std::vector<std::unique_ptr<ModelMetrics>> model_metrics;  // same order as config->models
-    std::unique_ptr<ModelMetrics> unknown_model_metrics;     // requests with no resolved model
+    std::unique_ptr<ModelMetrics> unknown_model_metrics;       // requests with no resolved model
     std::vector<std::string> upstream_model_json;  // per model: "\"upstream-name\"" (JSON string)
     policy::CompiledPolicy policy;                 // routes, rules, lookup tables
     auth::KeyStore keys;                           // virtual keys (empty: no keys configured)
@@ -59,8 +59,8 @@ struct Runtime {
     // baton_cost_usd_total{model,route} for every (route, candidate) and (model, model) pair.
     std::map<std::pair<std::string, size_t>, metrics::Counter*, std::less<>> cost_counters;
     metrics::Counter* cost_counter(std::string_view route, size_t model_index) const;
-    std::string models_json;                                 // GET /v1/models body
-    std::string known_models_list;                           // "a, b, c" for 404 messages
+    std::string models_json;        // GET /v1/models body
+    std::string known_models_list;  // "a, b, c" for 404 messages
     uint64_t generation = 0;
     std::string loaded_at;  // UTC ISO-8601 time this snapshot was built
 };
@@ -75,12 +75,12 @@ std::shared_ptr<const Runtime> build_runtime(std::shared_ptr<const config::Confi
 // Holds the current Runtime. publish() is called by the reload controller; workers read
 // generation() (an atomic) on each request and call current() only when it changed.
 class SnapshotHolder {
-public:
+  public:
     void publish(std::shared_ptr<const Runtime> rt);
     std::shared_ptr<const Runtime> current() const;
     uint64_t generation() const { return gen_.load(std::memory_order_acquire); }
 
-private:
+  private:
     mutable std::mutex mu_;
     std::shared_ptr<const Runtime> rt_;
     std::atomic<uint64_t> gen_{0};

@@ -6,8 +6,8 @@
 // cost (or refunds it on failure). Checks and reservation happen under one per-key lock, so
 // concurrent requests cannot all pass a check the sum of them breaks: as long as the actual
 // cost of a request does not exceed its reservation, spend never exceeds the budget.
-#include <boost/system/result.hpp>
 #include <array>
+#include <boost/system/result.hpp>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -53,7 +53,7 @@ struct LedgerShared;
 // A reservation. Settle it to the actual cost or refund it; if neither happens, the destructor
 // charges the full reservation (fail closed: a lost settlement never under-counts spend).
 class Hold {
-public:
+  public:
     Hold() = default;
     Hold(Hold&& o) noexcept;
     Hold& operator=(Hold&& o) noexcept;
@@ -66,7 +66,7 @@ public:
     double amount() const { return amount_; }
     bool open() const { return account_ != nullptr; }
 
-private:
+  private:
     friend class BudgetLedger;
     void close(double charge);
 
@@ -91,7 +91,7 @@ struct BudgetStatus {
 };
 
 class BudgetLedger {
-public:
+  public:
     explicit BudgetLedger(SysNowFn now = {});
 
     // Reserves `amount_usd` for `key`, or Errc::rate_limited ("budget exceeded for key 'k':
@@ -114,7 +114,7 @@ public:
     // Set it before use.
     void set_on_charge(std::function<void(const std::string& key, double usd)> fn);
 
-private:
+  private:
     std::shared_ptr<Account> account(const std::string& key) const;
 
     std::shared_ptr<LedgerShared> shared_;

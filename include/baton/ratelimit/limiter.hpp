@@ -22,7 +22,7 @@ using NowFn = std::function<Clock::time_point()>;
 // A bucket of `capacity` tokens refilled continuously at `per_second`; starts full. Not
 // thread-safe (the limiter guards it). The level may go negative after take() (debt).
 class TokenBucket {
-public:
+  public:
     TokenBucket() = default;
     TokenBucket(double capacity, double per_second, Clock::time_point now);
 
@@ -37,7 +37,7 @@ public:
     void resize(double capacity, double per_second, Clock::time_point now);
     double capacity() const { return capacity_; }
 
-private:
+  private:
     void refill(Clock::time_point now);
 
     double capacity_ = 0;
@@ -79,7 +79,7 @@ struct KeyState;
 // An admitted request: holds a concurrency slot and the token estimate until settled. Release
 // happens on destruction at the latest. Movable, not copyable.
 class Ticket {
-public:
+  public:
     Ticket() = default;
     Ticket(Ticket&& o) noexcept;
     Ticket& operator=(Ticket&& o) noexcept;
@@ -95,7 +95,7 @@ public:
     bool valid() const { return state_ != nullptr; }
     uint32_t estimated_tokens() const { return estimated_; }
 
-private:
+  private:
     friend class RateLimiter;
     std::shared_ptr<KeyState> state_;
     uint32_t estimated_ = 0;
@@ -113,7 +113,7 @@ struct Admission {
 };
 
 class RateLimiter {
-public:
+  public:
     explicit RateLimiter(NowFn now = {});
 
     // Admits one request of ~estimated_tokens for `key` under `limits` (limits may change
@@ -125,7 +125,7 @@ public:
     // Drops the state of keys not in `keep` (after a reload removed keys).
     void retain(const std::vector<std::string>& keep);
 
-private:
+  private:
     std::shared_ptr<KeyState> state(const std::string& key, const Limits& limits);
 
     std::shared_ptr<const NowFn> now_;

@@ -14,7 +14,7 @@ namespace baton::server {
 
 // Builds a response head ("HTTP/1.1 200 OK\r\n...\r\n\r\n") in one string.
 class ResponseHead {
-public:
+  public:
     explicit ResponseHead(unsigned status);
     ResponseHead& header(std::string_view name, std::string_view value);
     ResponseHead& content_length(uint64_t n);
@@ -28,12 +28,12 @@ public:
     std::string finish(bool keep_alive);
     static const char* reason(unsigned status);
 
-private:
+  private:
     std::string s_;
 };
 
 class Downstream {
-public:
+  public:
     Downstream(beast::tcp_stream& stream, Duration write_timeout)
         : stream_(stream), write_timeout_(write_timeout) {}
 
@@ -61,7 +61,7 @@ public:
     void unwatch();
     bool client_gone() const { return client_gone_; }
 
-private:
+  private:
     awaitable<bool> write(std::span<const asio::const_buffer> bufs);
     beast::tcp_stream& stream_;
     Duration write_timeout_;

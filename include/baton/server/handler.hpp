@@ -17,7 +17,7 @@ struct Request {
 };
 
 class RequestHandler {
-public:
+  public:
     virtual ~RequestHandler() = default;
     // Handles one request and writes its response to `out`.
     virtual awaitable<void> handle(Request& req, Downstream& out) = 0;

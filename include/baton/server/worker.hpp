@@ -22,11 +22,11 @@ struct Limits {
     Duration header_read = std::chrono::seconds(10);
     Duration idle = std::chrono::seconds(60);
     Duration write = std::chrono::seconds(60);  // one downstream write may stall this long
-    uint32_t max_connections = 10'000;           // across all workers
+    uint32_t max_connections = 10'000;          // across all workers
 };
 
 class Worker {
-public:
+  public:
     Worker(Limits limits, std::atomic<int64_t>& open_connections);
     ~Worker();
 
@@ -54,7 +54,7 @@ public:
     void unregister_session(std::list<SessionState>::iterator it);
     const Limits& limits() const { return limits_; }
 
-private:
+  private:
     awaitable<void> accept_loop();
     asio::io_context ioc_{1};
     asio::ip::tcp::acceptor acceptor_{ioc_};

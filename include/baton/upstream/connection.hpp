@@ -28,7 +28,7 @@ struct Origin {
 };
 
 class Connection {
-public:
+  public:
     explicit Connection(asio::any_io_executor ex);
     Connection(asio::any_io_executor ex, asio::ssl::context& ctx);
     ~Connection();
@@ -53,7 +53,7 @@ public:
     Clock::time_point last_used{};
     uint32_t requests_served = 0;
 
-private:
+  private:
     std::unique_ptr<beast::tcp_stream> tcp_;
     std::unique_ptr<asio::ssl::stream<beast::tcp_stream>> tls_;
     beast::flat_buffer buffer_;

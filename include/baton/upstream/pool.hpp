@@ -19,8 +19,8 @@
 namespace baton::upstream {
 
 struct PoolMetrics {
-    metrics::Gauge* active = nullptr;   // leased connections
-    metrics::Gauge* idle = nullptr;     // pooled, ready for reuse
+    metrics::Gauge* active = nullptr;  // leased connections
+    metrics::Gauge* idle = nullptr;    // pooled, ready for reuse
     metrics::Counter* opened = nullptr;
     metrics::Counter* reused = nullptr;
     metrics::Counter* discarded = nullptr;
@@ -29,7 +29,7 @@ struct PoolMetrics {
 class Pool;
 
 class Lease {
-public:
+  public:
     Lease() = default;
     Lease(Pool* pool, std::unique_ptr<Connection> conn, bool reused)
         : pool_(pool), conn_(std::move(conn)), reused_(reused) {}
@@ -46,14 +46,14 @@ public:
     // Closes and drops the connection now.
     void discard();
 
-private:
+  private:
     Pool* pool_ = nullptr;
     std::unique_ptr<Connection> conn_;
     bool reused_ = false;
 };
 
 class Pool {
-public:
+  public:
     Pool(asio::any_io_executor ex, Origin origin, uint32_t max_connections, Duration idle_timeout,
          PoolMetrics metrics);
     ~Pool();
@@ -75,7 +75,7 @@ public:
     uint32_t open_connections() const { return total_; }
     size_t idle_connections() const { return idle_.size(); }
 
-private:
+  private:
     friend class Lease;
     void give_back(std::unique_ptr<Connection> conn, bool clean);
     void wake_one();

@@ -13,7 +13,7 @@
 namespace baton::upstream {
 
 class ResponseReader {
-public:
+  public:
     explicit ResponseReader(Connection& conn, uint64_t body_limit);
 
     // Reads until the response head is complete. `received_any` tells whether any byte arrived
@@ -36,7 +36,7 @@ public:
     // True if the connection may be reused after done().
     bool keep_alive() const { return parser_.keep_alive(); }
 
-private:
+  private:
     Connection& conn_;
     http::response_parser<http::buffer_body> parser_;
     bool received_any_ = false;

@@ -1,4 +1,6 @@
 // Audit chain: writer, reopen, and verify() against edits, removal, reorder, insertion, truncation.
+#include "baton/audit/log.hpp"
+
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -11,20 +13,17 @@
 #include <thread>
 #include <vector>
 
-#include "baton/audit/log.hpp"
-
 namespace baton::audit {
 namespace {
 
 namespace fs = std::filesystem;
 
 class AuditLogTest : public ::testing::Test {
-protected:
+  protected:
     void SetUp() override {
         static std::atomic<int> counter{0};
-        path_ = (fs::temp_directory_path() /
-                 ("baton-audit-" + std::to_string(::getpid()) + "-" + std::to_string(counter++) +
-                  ".jsonl"))
+        path_ = (fs::temp_directory_path() / ("baton-audit-" + std::to_string(::getpid()) + "-" +
+                                              std::to_string(counter++) + ".jsonl"))
                     .string();
         fs::remove(path_);
     }
@@ -76,8 +75,8 @@ protected:
 };
 
 TEST_F(AuditLogTest, FormatIsFixed) {
-    EXPECT_EQ(format_time(std::chrono::system_clock::time_point(std::chrono::milliseconds(
-                  1795791845123))),
+    EXPECT_EQ(format_time(
+                  std::chrono::system_clock::time_point(std::chrono::milliseconds(1795791845123))),
               "2026-11-27T15:04:05.123Z");
     EXPECT_EQ(format_line(record(2), 7, "T", kGenesis),
               "{\"seq\":7,\"time\":\"T\",\"request_id\":\"req-2\",\"key\":\"team-a\","

@@ -1,11 +1,11 @@
 // Virtual keys: generation, hashing, store, authorisation, header parsing.
+#include "baton/auth/keys.hpp"
+
 #include <gtest/gtest.h>
 
 #include <cctype>
 #include <set>
 #include <string>
-
-#include "baton/auth/keys.hpp"
 
 namespace baton::auth {
 namespace {

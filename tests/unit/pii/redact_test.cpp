@@ -1,10 +1,11 @@
 // Redactor placeholders and streaming restoration across arbitrary chunk splits.
+#include "baton/pii/redact.hpp"
+
 #include <gtest/gtest.h>
 
 #include <random>
 #include <string>
 
-#include "baton/pii/redact.hpp"
 #include "baton/pii/validators.hpp"
 
 namespace baton::pii {
@@ -108,8 +109,7 @@ TEST(PiiRestorer, HoldsBackOnlyPossiblePlaceholders) {
 
 TEST(PiiRestorer, JsonModeEscapesValuesAndReadsEscapedBrackets) {
     Redactor r;  // json_string
-    const std::string pem =
-        "-----BEGIN PRIVATE KEY-----\\nMIIEvQ\\\"x\\n-----END PRIVATE KEY-----";
+    const std::string pem = "-----BEGIN PRIVATE KEY-----\\nMIIEvQ\\\"x\\n-----END PRIVATE KEY-----";
     std::string red = r.redact("key " + pem + " mail a@x.com");
     EXPECT_EQ(red, "key <SECRET_1> mail <EMAIL_1>");
     Restorer rs(r.mapping());

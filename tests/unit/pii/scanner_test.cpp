@@ -1,11 +1,12 @@
 // Every detector: positives with exact bounds, negatives, JSON-escape handling, invariants.
+#include "baton/pii/scanner.hpp"
+
 #include <gtest/gtest.h>
 
 #include <random>
 #include <string>
 #include <vector>
 
-#include "baton/pii/scanner.hpp"
 #include "baton/pii/validators.hpp"
 
 namespace baton::pii {
@@ -59,14 +60,14 @@ TEST(PiiScanner, PhoneFormats) {
 
 TEST(PiiScanner, PhoneNegatives) {
     expect_none("released 2024-03-15 and 15.03.2024 and 2024.03.15");
-    expect_none("order 9498777106 shipped");   // plain number without phone context
-    expect_none("raised 10 000 000 euros");    // thousands separators
+    expect_none("order 9498777106 shipped");  // plain number without phone context
+    expect_none("raised 10 000 000 euros");   // thousands separators
     expect_none("version 1.2.3 and pi 3.14159");
     expect_none("600-198-209 = 193 newspapers");
     expect_none("zip 75534-030 and years 1978-2004");
-    expect_none("370 3911 Fourth Avenue");     // house + street number
+    expect_none("370 3911 Fourth Avenue");  // house + street number
     expect_none("scores 85 90 78 92");
-    expect_none("x+15551234567");              // glued to a word
+    expect_none("x+15551234567");  // glued to a word
     expect_none("555-123-4567-8");
 }
 
@@ -81,11 +82,11 @@ TEST(PiiScanner, Card) {
 }
 
 TEST(PiiScanner, CardNegatives) {
-    expect_none("4111111111111112");          // Luhn
-    expect_none("41111111111111111111");      // 20 digits
-    expect_none("9111111111111119");          // no issuer starts with 9
-    expect_none("ts 1700000000005");          // epoch milliseconds
-    expect_none("id 630427373398");           // 12 digits without a card keyword
+    expect_none("4111111111111112");      // Luhn
+    expect_none("41111111111111111111");  // 20 digits
+    expect_none("9111111111111119");      // no issuer starts with 9
+    expect_none("ts 1700000000005");      // epoch milliseconds
+    expect_none("id 630427373398");       // 12 digits without a card keyword
     expect_none("50000-8000-4000 = 38000");
     expect_none("4111-1111-1111-1111-22");
 }
@@ -218,11 +219,15 @@ TEST(PiiScanner, ClassFilterAndCounts) {
 // Findings are sorted, non-overlapping, inside the text, for any input (ASan checks reads).
 TEST(PiiScanner, InvariantsOnRandomInput) {
     std::mt19937 rng(7);
-    const std::string alphabet =
-        "0123456789 -.()+@:\\/\"_=abcdefxyzABCDEFKIASgh\nu0e\xc3\xa9";
-    const std::vector<std::string> seeds = {"4111 1111 1111 1111", "a@b.co", "::1", "\\u0040",
-                                            "-----BEGIN PRIVATE KEY-----", "+1 415 555 2671",
-                                            "eyJhbGciOiJub25lIn0.e30.", "GB82WEST12345698765432"};
+    const std::string alphabet = "0123456789 -.()+@:\\/\"_=abcdefxyzABCDEFKIASgh\nu0e\xc3\xa9";
+    const std::vector<std::string> seeds = {"4111 1111 1111 1111",
+                                            "a@b.co",
+                                            "::1",
+                                            "\\u0040",
+                                            "-----BEGIN PRIVATE KEY-----",
+                                            "+1 415 555 2671",
+                                            "eyJhbGciOiJub25lIn0.e30.",
+                                            "GB82WEST12345698765432"};
     std::uniform_int_distribution<std::size_t> pick(0, alphabet.size() - 1);
     std::uniform_int_distribution<int> coin(0, 9);
     for (int round = 0; round < 3000; ++round) {

@@ -1,10 +1,10 @@
 // Checksums and validators behind the PII detectors.
+#include "baton/pii/validators.hpp"
+
 #include <gtest/gtest.h>
 
 #include <random>
 #include <string>
-
-#include "baton/pii/validators.hpp"
 
 namespace baton::pii {
 namespace {
@@ -40,9 +40,9 @@ TEST(PiiValidators, Iban) {
     EXPECT_TRUE(iban_valid("DE89370400440532013000"));
     EXPECT_TRUE(iban_valid("FR1420041010050500013M02606"));
     EXPECT_TRUE(iban_valid("NO9386011117947"));
-    EXPECT_FALSE(iban_valid("GB83WEST12345698765432"));   // check digits
-    EXPECT_FALSE(iban_valid("GB82WEST1234569876543"));    // length for GB is 22
-    EXPECT_FALSE(iban_valid("ZZ82WEST12345698765432"));   // unknown country
+    EXPECT_FALSE(iban_valid("GB83WEST12345698765432"));  // check digits
+    EXPECT_FALSE(iban_valid("GB82WEST1234569876543"));   // length for GB is 22
+    EXPECT_FALSE(iban_valid("ZZ82WEST12345698765432"));  // unknown country
     EXPECT_FALSE(iban_valid("GB82-WEST-1234-5698-7654-32"));
     EXPECT_EQ(iban_length('D', 'E'), 22);
     EXPECT_EQ(iban_length('X', 'X'), 0);
@@ -95,7 +95,7 @@ TEST(PiiValidators, Ipv6) {
     EXPECT_TRUE(ipv6_valid("fe80::"));
     EXPECT_TRUE(ipv6_valid("::ffff:192.0.2.1"));
     EXPECT_TRUE(ipv6_valid("1:2:3:4:5:6:1.2.3.4"));
-    EXPECT_FALSE(ipv6_valid("1:2:3:4:5:6:7"));          // 7 groups, no ::
+    EXPECT_FALSE(ipv6_valid("1:2:3:4:5:6:7"));  // 7 groups, no ::
     EXPECT_FALSE(ipv6_valid("1:2:3:4:5:6:7:8:9"));
     EXPECT_FALSE(ipv6_valid("1::2::3"));
     EXPECT_FALSE(ipv6_valid("12345::1"));
@@ -126,7 +126,7 @@ TEST(PiiValidators, HighEntropyTokenDetectsRandomKeys) {
 
 TEST(PiiValidators, HighEntropyTokenRejectsOrdinaryText) {
     const char* negatives[] = {
-        "MalformedJsonIs400WithLineAndColumn2",      // identifiers
+        "MalformedJsonIs400WithLineAndColumn2",  // identifiers
         "SplitWithinTwoPercentOver10kUsersAndMore",
         "getUserAccountSettingsForOrganization2024",
         "usr/lib/x86_64-linux-gnu/libbenchmark2.so1",  // path
@@ -134,7 +134,7 @@ TEST(PiiValidators, HighEntropyTokenRejectsOrdinaryText) {
         "550e8400-e29b-41d4-a716-446655440000",        // UUID
         "state-of-the-art-transformer-models-2024-X1",
         "HTTP_X_FORWARDED_FOR_HEADER_VALUE_2_AND_3",
-        "PROMPT-SENTINEL-c0ffee-secret-question",      // hyphenated phrase
+        "PROMPT-SENTINEL-c0ffee-secret-question",  // hyphenated phrase
         "short1Aa",
     };
     for (const char* s : negatives) EXPECT_FALSE(high_entropy_token(s)) << s;

@@ -45,9 +45,9 @@ TEST(Explain, ShapeOfASuccessfulPlan) {
     for (const auto& cand : j["candidates"]) {
         if (cand["status"] == "ranked") {
             ++ranked;
-            for (const char* k : {"total", "cost_term", "latency_term", "quality_term",
-                                  "cost_usd", "latency_ms", "ttft_ms", "tokens_per_s",
-                                  "latency_source", "quality"}) {
+            for (const char* k :
+                 {"total", "cost_term", "latency_term", "quality_term", "cost_usd", "latency_ms",
+                  "ttft_ms", "tokens_per_s", "latency_source", "quality"}) {
                 EXPECT_TRUE(cand["score"].contains(k)) << k;
             }
             EXPECT_EQ(cand["score"]["latency_source"], "hint");

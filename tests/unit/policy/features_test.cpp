@@ -1,11 +1,12 @@
 // Token estimator, complexity score and extract_features().
+#include "baton/policy/features.hpp"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "baton/policy/features.hpp"
 #include "unit/policy/policy_fixture.hpp"
 
 namespace baton::policy {
@@ -192,7 +193,7 @@ TEST(Complexity, SignalsAreCounted) {
               s);
     EXPECT_EQ(s.code_fences, 2u);
     EXPECT_GE(s.code_punct, 4u);
-    EXPECT_GE(s.math, 3u);  // \frac, α, ≤, β
+    EXPECT_GE(s.math, 3u);          // \frac, α, ≤, β
     EXPECT_EQ(s.constraints, 1u);   // at least
     EXPECT_EQ(s.step_phrases, 2u);  // step by step
     EXPECT_EQ(s.list_items, 2u);

@@ -29,7 +29,7 @@ TEST(PlanResolve, UnknownNameListsRoutesAndModels) {
 TEST(PlanResolve, DirectModelSkipsFiltersAndScoring) {
     auto c = three_models();
     Features f = simple_features(50000);  // far over local's 8k context
-    f.tools = true;                        // and local has no tools
+    f.tools = true;                       // and local has no tools
     Plan p = run_plan(c, "local", f);
     ASSERT_TRUE(p.ok());
     EXPECT_TRUE(p.direct);
@@ -235,7 +235,7 @@ TEST(PlanFilters, EveryFailingFilterIsListed) {
     const Exclusion* e = exclusion_of(c, p, "local");
     ASSERT_NE(e, nullptr);
     EXPECT_EQ(reasons(p, *e), (std::vector<std::string>{"context", "capability:tools",
-                                                    "capability:vision", "tag:us"}));
+                                                        "capability:vision", "tag:us"}));
 }
 
 TEST(PlanFilters, NoCandidateLeftListsEveryExclusion) {
@@ -259,8 +259,13 @@ TEST(PlanFilters, NoCandidateLeftListsEveryExclusion) {
 
 config::Config with_deprecation(const std::string& replacement) {
     auto c = three_models();
-    c.models.push_back(make_model({.name = "cheap2", .in = 0.10, .out = 0.40, .quality = 0.65,
-                                   .tags = {"us"}, .ttft_ms = 350, .tps = 90}));
+    c.models.push_back(make_model({.name = "cheap2",
+                                   .in = 0.10,
+                                   .out = 0.40,
+                                   .quality = 0.65,
+                                   .tags = {"us"},
+                                   .ttft_ms = 350,
+                                   .tps = 90}));
     c.models[0].deprecated =
         config::Deprecation{"2027-01-31", days_from_civil(2027, 1, 31), replacement};
     return c;
@@ -320,8 +325,7 @@ TEST(PlanDeprecation, ReplacementFailingFiltersOrMissingExcludes) {
 
 TEST(PlanDeprecation, ReplacementAlreadyACandidateIsNotDuplicated) {
     auto c = with_deprecation("strong");
-    Plan p = run_plan(c, "auto", simple_features(), nullptr, nullptr,
-                      days_from_civil(2028, 1, 1));
+    Plan p = run_plan(c, "auto", simple_features(), nullptr, nullptr, days_from_civil(2028, 1, 1));
     ASSERT_TRUE(p.ok());
     size_t strong = 0;
     for (const auto& cand : p.ranked) strong += c.models[cand.model_index].name == "strong";
@@ -333,8 +337,7 @@ TEST(PlanDeprecation, DirectModelFollowsReplacementChain) {
     auto c = with_deprecation("cheap2");
     c.models[3].deprecated =
         config::Deprecation{"2027-06-30", days_from_civil(2027, 6, 30), "strong"};
-    Plan p = run_plan(c, "cheap", simple_features(), nullptr, nullptr,
-                      days_from_civil(2027, 3, 1));
+    Plan p = run_plan(c, "cheap", simple_features(), nullptr, nullptr, days_from_civil(2027, 3, 1));
     EXPECT_EQ(chosen_name(c, p), "cheap2");
     p = run_plan(c, "cheap", simple_features(), nullptr, nullptr, days_from_civil(2027, 8, 1));
     EXPECT_EQ(chosen_name(c, p), "strong");
@@ -428,8 +431,7 @@ TEST(PlanScore, TermsAreNormalisedAndCostIsForThisRequest) {
         const auto& m = c.models[cand.model_index];
         EXPECT_NEAR(cand.score.cost_usd, (1000 * m.price.input + 100 * m.price.output) / 1e6,
                     1e-12);
-        for (double t : {cand.score.cost_term, cand.score.latency_term,
-                         cand.score.quality_term}) {
+        for (double t : {cand.score.cost_term, cand.score.latency_term, cand.score.quality_term}) {
             EXPECT_GE(t, 0.0);
             EXPECT_LE(t, 1.0);
         }

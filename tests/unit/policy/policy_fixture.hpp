@@ -1,7 +1,6 @@
 #pragma once
 // Shared helpers for the policy engine tests: configs built in C++ and hand-made requests.
 #include <nlohmann/json.hpp>
-
 #include <string>
 #include <utility>
 #include <vector>
@@ -20,8 +19,8 @@ inline const std::vector<std::string>& all_caps() {
 
 struct ModelSpec {
     std::string name;
-    double in = 1.0;    // USD per 1M input tokens
-    double out = 2.0;   // USD per 1M output tokens
+    double in = 1.0;   // USD per 1M input tokens
+    double out = 2.0;  // USD per 1M output tokens
     double quality = 0.5;
     std::vector<std::string> caps = all_caps();
     std::vector<std::string> tags = {};
@@ -67,15 +66,30 @@ inline config::Route make_route(std::string name, const config::Config& c,
 inline config::Config three_models() {
     config::Config c;
     c.source_path = "test.yaml";
-    c.models.push_back(make_model({.name = "cheap", .in = 0.15, .out = 0.60, .quality = 0.62,
-                                   .tags = {"us", "zero_retention"}, .ttft_ms = 400,
+    c.models.push_back(make_model({.name = "cheap",
+                                   .in = 0.15,
+                                   .out = 0.60,
+                                   .quality = 0.62,
+                                   .tags = {"us", "zero_retention"},
+                                   .ttft_ms = 400,
                                    .tps = 80}));
-    c.models.push_back(make_model({.name = "strong", .in = 3.0, .out = 15.0, .quality = 0.92,
-                                   .tags = {"us", "eu"}, .context = 200000, .ttft_ms = 900,
+    c.models.push_back(make_model({.name = "strong",
+                                   .in = 3.0,
+                                   .out = 15.0,
+                                   .quality = 0.92,
+                                   .tags = {"us", "eu"},
+                                   .context = 200000,
+                                   .ttft_ms = 900,
                                    .tps = 60}));
-    c.models.push_back(make_model({.name = "local", .in = 0.05, .out = 0.10, .quality = 0.40,
-                                   .caps = {"streaming"}, .tags = {"on_prem", "eu"},
-                                   .context = 8192, .ttft_ms = 300, .tps = 40,
+    c.models.push_back(make_model({.name = "local",
+                                   .in = 0.05,
+                                   .out = 0.10,
+                                   .quality = 0.40,
+                                   .caps = {"streaming"},
+                                   .tags = {"on_prem", "eu"},
+                                   .context = 8192,
+                                   .ttft_ms = 300,
+                                   .tps = 40,
                                    .max_output = 4096}));
     c.routes.push_back(make_route("auto", c, {"cheap", "strong", "local"}));
     return c;

@@ -37,10 +37,11 @@ TEST(Resilience, ClassifiesUpstreamStatuses) {
     EXPECT_EQ(classify_status(503, "{}"), Outcome::server_error);
     EXPECT_EQ(classify_status(401, "{}"), Outcome::credentials);
     EXPECT_EQ(classify_status(403, "{}"), Outcome::credentials);
-    EXPECT_EQ(classify_status(
-                  400, R"({"error":{"message":"This model's maximum context length is 8192 tokens",)"
-                       R"("code":"context_length_exceeded"}})"),
-              Outcome::context_length);
+    EXPECT_EQ(
+        classify_status(
+            400, R"({"error":{"message":"This model's maximum context length is 8192 tokens",)"
+                 R"("code":"context_length_exceeded"}})"),
+        Outcome::context_length);
     EXPECT_EQ(classify_status(400, R"({"error":{"code":"content_policy_violation"}})"),
               Outcome::content_policy);
     EXPECT_EQ(classify_status(400, R"({"error":{"message":"bad 'messages'"}})"),

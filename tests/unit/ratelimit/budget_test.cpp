@@ -1,4 +1,6 @@
 // Budget reservations, settlement, refunds, period rollover, persistence, concurrency bound.
+#include "baton/ratelimit/budget.hpp"
+
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -7,8 +9,6 @@
 #include <random>
 #include <thread>
 #include <vector>
-
-#include "baton/ratelimit/budget.hpp"
 
 namespace baton::ratelimit {
 namespace {

@@ -1,12 +1,12 @@
 // Token buckets and the per-key limiter, with an injected clock.
+#include "baton/ratelimit/limiter.hpp"
+
 #include <gtest/gtest.h>
 
 #include <atomic>
 #include <cmath>
 #include <thread>
 #include <vector>
-
-#include "baton/ratelimit/limiter.hpp"
 
 namespace baton::ratelimit {
 namespace {
@@ -154,7 +154,7 @@ TEST(RateLimiter, LimitsChangeKeepsLevel) {
     RateLimiter rl(c.fn());
     for (int k = 0; k < 4; ++k) ASSERT_TRUE(rl.admit("k", Limits{.rpm = 10}, 0).ok());
     EXPECT_EQ(rl.peek("k", Limits{.rpm = 10}).remaining_requests, 6u);
-    EXPECT_EQ(rl.peek("k", Limits{.rpm = 5}).remaining_requests, 5u);   // capped
+    EXPECT_EQ(rl.peek("k", Limits{.rpm = 5}).remaining_requests, 5u);    // capped
     EXPECT_EQ(rl.peek("k", Limits{.rpm = 100}).remaining_requests, 5u);  // not refilled
     rl.retain({"other"});
     EXPECT_EQ(rl.peek("k", Limits{.rpm = 100}).remaining_requests, 100u);  // state dropped
