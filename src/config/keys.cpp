@@ -62,7 +62,7 @@ bool is_hex64(const std::string& h) {
 
 void parse_key(const Cursor& item, KeyEntry& k) {
     MapCursor m(item, {"name", "hash", "models", "require_tags", "rpm", "tpm", "max_concurrent",
-                       "metadata", "admin"});
+                       "budget", "metadata", "admin"});
     if (!m.ok() && !item.is_map()) return;
     if (auto v = m.require("name")) read_name(*v, k.name);
     if (auto v = m.require("hash", "the HMAC of the key, as printed by `baton keys new`")) {
@@ -83,6 +83,22 @@ void parse_key(const Cursor& item, KeyEntry& k) {
     m.field("max_concurrent",
             [&](const Cursor& v) { return read_uint_as(v, 0, 1'000'000, k.max_concurrent); });
     m.field("admin", [&](const Cursor& v) { return read_bool(v, k.admin); });
+    m.field("budget", [&](const Cursor& v) {
+        MapCursor b(v, {"day", "week", "month"});
+        bool ok = b.ok();
+        auto usd = [&](const char* key, std::optional<double>& out) {
+            return b.field(key, [&](const Cursor& x) {
+                double d = 0;
+                if (!read_double(x, 0.0, 1e12, d)) return false;
+                out = d;
+                return true;
+            });
+        };
+        ok &= usd("day", k.budget_day_usd);
+        ok &= usd("week", k.budget_week_usd);
+        ok &= usd("month", k.budget_month_usd);
+        return ok;
+    });
     m.field("metadata", [&](const Cursor& v) {
         MapCursor md(v);
         bool ok = md.ok();

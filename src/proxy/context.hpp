@@ -8,6 +8,7 @@
 #include "baton/policy/engine.hpp"
 #include "baton/proxy/resilience.hpp"
 #include "baton/proxy/runtime.hpp"
+#include "baton/ratelimit/budget.hpp"
 #include "baton/ratelimit/limiter.hpp"
 #include "baton/server/handler.hpp"
 
@@ -42,6 +43,7 @@ struct RequestContext {
 
     std::optional<auth::Principal> principal;  // the caller's virtual key, when one was given
     ratelimit::Ticket ticket;  // rate-limit admission, settled with real usage at the end
+    std::optional<ratelimit::Hold> budget_hold;  // spend reserved at admission, settled at end
     std::string rate_headers;  // x-ratelimit-* lines for the response
     std::vector<std::string> required_tags;  // from the key and from PII findings (`route`)
     std::string pii;               // classes found and what was done, e.g. "email=1:redact"

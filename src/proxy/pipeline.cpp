@@ -28,6 +28,11 @@ constexpr uint64_t kMaxUpstreamBody = 64ull << 20;  // non-stream response bodie
 constexpr size_t kRelayPiece = 16 * 1024;
 constexpr size_t kMaxErrorBody = 1 << 20;
 
+ratelimit::BudgetLedger& budget_ledger() {
+    static ratelimit::BudgetLedger ledger;
+    return ledger;
+}
+
 ratelimit::RateLimiter& rate_limiter() {
     static ratelimit::RateLimiter limiter;
     return limiter;
@@ -568,6 +573,35 @@ awaitable<void> Pipeline::chat(RequestContext& ctx) {
                                  "model");
             co_await send_error(ctx, e);
             co_return;
+        }
+    }
+    if (ctx.principal) {
+        const auto& k = *ctx.principal->key;
+        if (k.budget_day_usd || k.budget_week_usd || k.budget_month_usd) {
+            // Reserve the most this request can cost on any candidate it may fall back to:
+            // estimated prompt tokens x input price + max_tokens x output price.
+            double in_price = 0, out_price = 0;
+            for (const auto& c : plan.ranked) {
+                in_price = std::max(in_price, cfg.models[c.model_index].price.input);
+                out_price = std::max(out_price, cfg.models[c.model_index].price.output);
+            }
+            uint64_t max_out = static_cast<uint64_t>(ctx.chat.max_tokens.value_or(
+                plan.expected_output_tokens > 0 ? plan.expected_output_tokens : 1024));
+            double amount = ratelimit::reservation_usd(plan.features.prompt_tokens > 0
+                                                           ? plan.features.prompt_tokens
+                                                           : ctx.chat.text_bytes / 4,
+                                                       max_out, in_price, out_price);
+            ratelimit::BudgetLimits lim{k.budget_day_usd, k.budget_week_usd, k.budget_month_usd};
+            auto hold = budget_ledger().reserve(k.name, lim, amount);
+            if (!hold) {
+                co_await send_error(ctx, hold.error());
+                co_return;
+            }
+            ctx.budget_hold = std::move(*hold);
+            auto st = budget_ledger().status(k.name, lim);
+            char buf[32];
+            std::snprintf(buf, sizeof buf, "%.6f", st.remaining_usd);
+            ctx.rate_headers.append("x-baton-budget-remaining: ").append(buf).append("\r\n");
         }
     }
     ctx.route = plan.route;
@@ -1125,6 +1159,15 @@ awaitable<Attempt> Pipeline::mock(RequestContext& ctx) {
 }
 
 void Pipeline::finish(RequestContext& ctx) {
+    if (ctx.budget_hold && ctx.budget_hold->open()) {
+        // settle to the real cost (streams and client aborts included); refund when nothing
+        // was generated
+        if (ctx.cost_usd >= 0 && ctx.have_usage) {
+            ctx.budget_hold->settle(ctx.cost_usd);
+        } else {
+            ctx.budget_hold->refund();
+        }
+    }
     if (ctx.ticket.valid()) {
         if (ctx.have_usage) {
             ctx.ticket.settle(static_cast<uint32_t>(ctx.prompt_tokens + ctx.completion_tokens));

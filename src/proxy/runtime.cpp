@@ -97,6 +97,9 @@ std::shared_ptr<const Runtime> build_runtime(std::shared_ptr<const config::Confi
             kc.rpm = k.rpm;
             kc.tpm = k.tpm;
             kc.max_concurrent = k.max_concurrent;
+            kc.budget_day_usd = k.budget_day_usd;
+            kc.budget_week_usd = k.budget_week_usd;
+            kc.budget_month_usd = k.budget_month_usd;
             kc.metadata = k.metadata;
             kc.admin = k.admin;
             keys.push_back(std::move(kc));

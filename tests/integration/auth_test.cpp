@@ -4,7 +4,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <fstream>
+#include <thread>
 #include <regex>
 
 #include "baton/auth/keys.hpp"
@@ -137,6 +139,80 @@ TEST(AuthTest, ConfigNeedsTheSecretWhenKeysExist) {
     auto r = run_baton({"--check", path}, Millis(5000), {{"BATON_KEY_SECRET", std::nullopt}});
     EXPECT_EQ(r.exit_code, 1);
     EXPECT_THAT(r.out, HasSubstr("BATON_KEY_SECRET"));
+}
+
+}  // namespace
+}  // namespace baton::test
+
+namespace baton::test {
+namespace {
+
+TEST(BudgetTest, ConcurrentBurstStopsAtTheBudgetWithinOneReservation) {
+    std::string key = auth::generate_key();
+    // Each request costs (5 + 4) tokens x $1000/1M = $0.009 by the mock's usage; the
+    // reservation is prompt estimate + max_tokens (16) x $1000/1M ≈ $0.021.
+    std::string yaml = std::string(R"(server: {listen: 127.0.0.1:0, threads: 2}
+logging: {level: info, access_log: off}
+auth: {required: true, secret: env:BATON_KEY_SECRET}
+keys:
+  - {name: team-b, hash: )") + auth::hash_key(kSecret, key) + R"(, budget: {day: 0.2}}
+providers:
+  - {name: demo, kind: mock, mock: {tokens: 4, latency: 5ms}}
+models:
+  - {name: paid, provider: demo, price: {input: 1000, output: 1000}}
+)";
+    GatewayProcess gw(yaml, {{"BATON_KEY_SECRET", kSecret}});
+    ASSERT_TRUE(gw.start());
+    std::atomic<int> ok{0}, refused{0}, other{0};
+    std::vector<std::thread> ts;
+    std::string body = R"({"model":"paid","max_tokens":16,"messages":[{"role":"user","content":"hi"}]})";
+    for (int t = 0; t < 8; ++t) {
+        ts.emplace_back([&] {
+            for (int i = 0; i < 10; ++i) {
+                auto r = http_post(gw.port(), kChat, body, bearer(key));
+                if (r.status == 200) {
+                    ++ok;
+                } else if (r.status == 429) {
+                    ++refused;
+                } else {
+                    ++other;
+                }
+            }
+        });
+    }
+    for (auto& t : ts) t.join();
+    EXPECT_EQ(other.load(), 0);
+    EXPECT_GT(refused.load(), 0);
+    // spent = ok x $0.009 must stay within the budget plus one reservation
+    double spent = ok.load() * 0.009;
+    EXPECT_LE(spent, 0.2 + 0.021 + 1e-9) << ok.load() << " requests admitted";
+    EXPECT_GE(spent, 0.2 - 0.03) << "the budget should be nearly used, not refused early";
+    auto r = http_post(gw.port(), kChat, body, bearer(key));
+    json err;
+    EXPECT_TRUE(is_openai_error(r, 429, &err)) << r.describe();
+}
+
+TEST(BudgetTest, RemainingBudgetHeaderGoesDown) {
+    std::string key = auth::generate_key();
+    std::string yaml = std::string(R"(server: {listen: 127.0.0.1:0, threads: 1}
+auth: {secret: env:BATON_KEY_SECRET}
+keys:
+  - {name: team-c, hash: )") + auth::hash_key(kSecret, key) + R"(, budget: {month: 1.0}}
+providers:
+  - {name: demo, kind: mock, mock: {tokens: 4}}
+models:
+  - {name: paid, provider: demo, price: {input: 1000, output: 1000}}
+)";
+    GatewayProcess gw(yaml, {{"BATON_KEY_SECRET", kSecret}});
+    ASSERT_TRUE(gw.start());
+    auto a = http_post(gw.port(), kChat, chat_body("paid", "hi"), bearer(key));
+    auto b = http_post(gw.port(), kChat, chat_body("paid", "hi"), bearer(key));
+    ASSERT_EQ(a.status, 200u) << a.describe();
+    ASSERT_EQ(b.status, 200u) << b.describe();
+    double ra = std::stod(a.header("x-baton-budget-remaining"));
+    double rb = std::stod(b.header("x-baton-budget-remaining"));
+    EXPECT_LT(rb, ra);
+    EXPECT_LT(ra, 1.0);
 }
 
 }  // namespace

@@ -217,6 +217,9 @@ struct KeyEntry {
     uint32_t rpm = 0;                       // requests per minute, 0 = unlimited
     uint32_t tpm = 0;                       // tokens per minute, 0 = unlimited
     uint32_t max_concurrent = 0;            // 0 = unlimited
+    std::optional<double> budget_day_usd;   // spend caps (reserved at admission, then settled)
+    std::optional<double> budget_week_usd;
+    std::optional<double> budget_month_usd;
     std::map<std::string, std::string> metadata;
     bool admin = false;  // may call /admin/* and /v1/route/explain
 };
