@@ -272,6 +272,7 @@ int run(const std::string& path, const std::string& listen_override) {
     for (auto& t : threads_v) t.join();
     main_ioc.stop();
     main_thread.join();
+    proxy::finish_background_work();  // pending audit records reach the file before exit
     spdlog::info("baton stopped");
     return kExitOk;
 }

@@ -148,6 +148,17 @@ void parse_pii(const Cursor& c, Draft& draft) {
     });
 }
 
+void parse_audit(const Cursor& c, Draft& draft) {
+    MapCursor m(c, {"path", "fsync"});
+    m.field("path", [&](const Cursor& v) {
+        std::string path;
+        if (!read_string(v, path)) return false;
+        draft.config.audit.path = relative_to(draft.base_dir, path);
+        return true;
+    });
+    m.field("fsync", [&](const Cursor& v) { return read_bool(v, draft.config.audit.fsync); });
+}
+
 void parse_keys(const Cursor& c, Draft& draft) {
     auto items = sequence_items(c);
     if (!items) return;

@@ -73,7 +73,7 @@ void parse_root(const YAML::Node& root, Draft& draft, Reporter& reporter) {
         return;
     }
     MapCursor m(top, {"server", "logging", "providers", "models", "routes", "rules", "auth", "keys",
-                      "pii"});
+                      "pii", "audit"});
     m.field("server", [&](const Cursor& v) {
         parse_server(v, draft.config.server);
         return true;
@@ -112,6 +112,10 @@ void parse_root(const YAML::Node& root, Draft& draft, Reporter& reporter) {
     });
     m.field("pii", [&](const Cursor& v) {
         parse_pii(v, draft);
+        return true;
+    });
+    m.field("audit", [&](const Cursor& v) {
+        parse_audit(v, draft);
         return true;
     });
     if (!draft.config.keys.empty() && draft.config.auth.secret.empty()) {

@@ -1,5 +1,6 @@
 #pragma once
 // Per-request state carried through the pipeline stages.
+#include <map>
 #include <optional>
 #include <string>
 
@@ -44,8 +45,10 @@ struct RequestContext {
     std::optional<auth::Principal> principal;  // the caller's virtual key, when one was given
     ratelimit::Ticket ticket;  // rate-limit admission, settled with real usage at the end
     std::optional<ratelimit::Hold> budget_hold;  // spend reserved at admission, settled at end
-    std::string rate_headers;  // x-ratelimit-* lines for the response
-    std::vector<std::string> required_tags;  // from the key and from PII findings (`route`)
+    std::string rate_headers;                    // x-ratelimit-* lines for the response
+    std::vector<std::string> required_tags;      // from the key and from PII findings (`route`)
+    std::map<std::string, uint32_t> pii_counts;  // class -> findings (for the audit log)
+    std::string pii_action;        // strongest action taken: block > redact > route > allow
     std::string pii;               // classes found and what was done, e.g. "email=1:redact"
     std::string route;             // route (or model) the plan used
     std::string variant;           // experiment variant, if any

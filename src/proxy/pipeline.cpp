@@ -3,7 +3,9 @@
 #include <spdlog/spdlog.h>
 
 #include <array>
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <cmath>
 #include <nlohmann/json.hpp>
 #include <random>
@@ -27,6 +29,11 @@ namespace {
 constexpr uint64_t kMaxUpstreamBody = 64ull << 20;  // non-stream response bodies read whole
 constexpr size_t kRelayPiece = 16 * 1024;
 constexpr size_t kMaxErrorBody = 1 << 20;
+
+asio::thread_pool& background_pool() {
+    static asio::thread_pool pool(1);
+    return pool;
+}
 
 ratelimit::BudgetLedger& budget_ledger() {
     static ratelimit::BudgetLedger ledger;
@@ -355,6 +362,7 @@ std::optional<Error> Pipeline::apply_pii(RequestContext& ctx) {
     }
     if (!found.any()) return std::nullopt;
     std::string blocked, summary;
+    size_t strongest = 0;
     pii::ClassSet redact;
     bool route = false;
     for (size_t i = 0; i < pcfg.actions.size(); ++i) {
@@ -366,6 +374,11 @@ std::optional<Error> Pipeline::apply_pii(RequestContext& ctx) {
         summary += std::string(pii::class_name(cls)) + "=" + std::to_string(found[cls]) + ":" +
                    kAction[static_cast<size_t>(action)];
         pii_counter(cls, kAction[static_cast<size_t>(action)]).inc(found[cls]);
+        ctx.pii_counts[std::string(pii::class_name(cls))] = found[cls];
+        if (ctx.pii_action.empty() || static_cast<size_t>(action) > strongest) {
+            strongest = static_cast<size_t>(action);
+            ctx.pii_action = kAction[strongest];
+        }
         if (action == config::PiiAction::block) {
             if (!blocked.empty()) blocked += ", ";
             blocked += pii::class_name(cls);
@@ -1216,6 +1229,27 @@ void Pipeline::finish(RequestContext& ctx) {
             }
         }
     }
+    if (ctx.rt->audit && ctx.api && ctx.path != "/v1/models" && ctx.path != "/models") {
+        audit::Record r;
+        r.request_id = ctx.request_id;
+        if (ctx.principal) r.key = ctx.principal->name();
+        r.route = ctx.route;
+        if (ctx.model) r.model = ctx.model->name;
+        r.required_tags = ctx.required_tags;
+        r.data_classes = ctx.pii_counts;
+        r.action = ctx.pii_action.empty() ? "allow" : ctx.pii_action;
+        r.cost_usd = ctx.cost_usd > 0 ? ctx.cost_usd : 0;
+        r.outcome =
+            ctx.status == 200 && !ctx.stream_cut
+                ? "ok"
+                : "error:" + (ctx.error_code.empty() ? std::to_string(ctx.status) : ctx.error_code);
+        // appended on the background thread: file I/O never blocks the event loop
+        asio::post(background_pool(), [w = ctx.rt->audit, rec = std::move(r)] {
+            if (auto res = w->append(rec); !res) {
+                spdlog::error("audit log {}: {}", w->path(), res.error().message);
+            }
+        });
+    }
     if (log::access_enabled() && (ctx.api || ctx.status >= 400)) {
         log::access(access_log_line(ctx, end));
     }
@@ -1224,6 +1258,8 @@ void Pipeline::finish(RequestContext& ctx) {
 }  // namespace baton::proxy
 
 namespace baton::proxy {
+
+void finish_background_work() { background_pool().join(); }
 
 policy::Plan Pipeline::make_plan(RequestContext& ctx, bool for_explain) {
     const auto& rt = *ctx.rt;

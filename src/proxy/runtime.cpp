@@ -106,6 +106,15 @@ std::shared_ptr<const Runtime> build_runtime(std::shared_ptr<const config::Confi
         }
         rt->keys = auth::KeyStore(std::move(keys), cfg->auth.secret);
     }
+    if (!cfg->audit.path.empty()) {
+        // One writer per file for the process lifetime: two writers would fork the chain.
+        static std::mutex mu;
+        static std::map<std::string, std::shared_ptr<audit::AuditWriter>> writers;
+        std::lock_guard lk(mu);
+        auto& w = writers[cfg->audit.path];
+        if (!w) w = audit::AuditWriter::open({cfg->audit.path, cfg->audit.fsync, {}});
+        rt->audit = w;
+    }
     rt->stats = std::make_shared<policy::LatencyStats>(cfg->models.size());
     if (previous && previous->stats) {
         rt->stats->import_from(*previous->stats, *previous->config, *cfg);

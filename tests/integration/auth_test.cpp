@@ -6,8 +6,8 @@
 
 #include <atomic>
 #include <fstream>
-#include <thread>
 #include <regex>
+#include <thread>
 
 #include "baton/auth/keys.hpp"
 #include "support/gateway_process.hpp"
@@ -155,7 +155,8 @@ TEST(BudgetTest, ConcurrentBurstStopsAtTheBudgetWithinOneReservation) {
 logging: {level: info, access_log: off}
 auth: {required: true, secret: env:BATON_KEY_SECRET}
 keys:
-  - {name: team-b, hash: )") + auth::hash_key(kSecret, key) + R"(, budget: {day: 0.2}}
+  - {name: team-b, hash: )") +
+                       auth::hash_key(kSecret, key) + R"(, budget: {day: 0.2}}
 providers:
   - {name: demo, kind: mock, mock: {tokens: 4, latency: 5ms}}
 models:
@@ -165,7 +166,8 @@ models:
     ASSERT_TRUE(gw.start());
     std::atomic<int> ok{0}, refused{0}, other{0};
     std::vector<std::thread> ts;
-    std::string body = R"({"model":"paid","max_tokens":16,"messages":[{"role":"user","content":"hi"}]})";
+    std::string body =
+        R"({"model":"paid","max_tokens":16,"messages":[{"role":"user","content":"hi"}]})";
     for (int t = 0; t < 8; ++t) {
         ts.emplace_back([&] {
             for (int i = 0; i < 10; ++i) {
@@ -197,7 +199,8 @@ TEST(BudgetTest, RemainingBudgetHeaderGoesDown) {
     std::string yaml = std::string(R"(server: {listen: 127.0.0.1:0, threads: 1}
 auth: {secret: env:BATON_KEY_SECRET}
 keys:
-  - {name: team-c, hash: )") + auth::hash_key(kSecret, key) + R"(, budget: {month: 1.0}}
+  - {name: team-c, hash: )") +
+                       auth::hash_key(kSecret, key) + R"(, budget: {month: 1.0}}
 providers:
   - {name: demo, kind: mock, mock: {tokens: 4}}
 models:

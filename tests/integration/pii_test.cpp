@@ -2,9 +2,15 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <csignal>
+#include <fstream>
+#include <iterator>
+
 #include "support/fake_upstream.hpp"
 #include "support/gateway_process.hpp"
 #include "support/http_client.hpp"
+#include "support/temp_dir.hpp"
 #include "support/test_helpers.hpp"
 
 namespace baton::test {
@@ -101,6 +107,49 @@ TEST(PiiTest, ADirectlyNamedModelStillNeedsTheRequiredTag) {
     EXPECT_EQ(up.request_count(), 0u);
     EXPECT_EQ(http_post(gw.port(), kChat, chat_body("onprem", "my SSN is 123-45-6789")).status,
               200u);
+}
+
+}  // namespace
+}  // namespace baton::test
+
+namespace baton::test {
+namespace {
+
+TEST(AuditTest, EveryRequestIsChainedAndVerifyCatchesAnEdit) {
+    FakeUpstream up;
+    TempDir dir;
+    std::string log = dir.file("audit.jsonl");
+    GatewayProcess gw(yaml(up.base_url()) + "audit: {path: " + log + "}\n");
+    ASSERT_TRUE(gw.start());
+    EXPECT_EQ(http_post(gw.port(), kChat, chat_body("auto", "hello")).status, 200u);
+    EXPECT_EQ(http_post(gw.port(), kChat, chat_body("auto", "mail a@example.com")).status, 200u);
+    EXPECT_EQ(http_post(gw.port(), kChat, chat_body("auto", "card 4111 1111 1111 1111")).status,
+              400u);
+    ASSERT_TRUE(gw.send_signal(SIGTERM));
+    ASSERT_EQ(gw.wait_exit(Millis(10000)), 0);
+    std::string text;
+    {
+        std::ifstream in(log);
+        text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    }
+    EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 3) << text;
+    EXPECT_THAT(text, HasSubstr("\"email\":1"));
+    EXPECT_THAT(text, HasSubstr("\"block\""));
+    EXPECT_THAT(text, Not(HasSubstr("a@example.com")));
+    EXPECT_THAT(text, Not(HasSubstr("4111")));
+    auto ok = run_baton({"audit", "verify", log});
+    EXPECT_EQ(ok.exit_code, 0) << ok.out << ok.err;
+    // change one byte of the middle record: verify names the line
+    auto pos = text.find("\"redact\"");
+    ASSERT_NE(pos, std::string::npos) << text;
+    text.replace(pos, 8, "\"allow\" ");
+    {
+        std::ofstream out(log, std::ios::trunc);
+        out << text;
+    }
+    auto bad = run_baton({"audit", "verify", log});
+    EXPECT_EQ(bad.exit_code, 1) << bad.out;
+    EXPECT_THAT(bad.out, HasSubstr("2"));
 }
 
 }  // namespace

@@ -239,6 +239,12 @@ struct Pii {
     std::string route_tag = "pii_ok";    // `route`: only candidates with this tag
 };
 
+// Tamper-evident audit log (JSON lines, each record carries the SHA-256 of the previous one).
+struct AuditLog {
+    std::string path;    // empty: no audit log
+    bool fsync = false;  // fsync after every record
+};
+
 struct Config {
     std::string source_path;    // file it was loaded from
     std::string source_sha256;  // SHA-256 (hex) of the file's text (load_file only)
@@ -251,6 +257,7 @@ struct Config {
     Auth auth;
     std::vector<KeyEntry> keys;
     Pii pii;
+    AuditLog audit;
 
     const Route* find_route(std::string_view name) const {
         for (const auto& r : routes) {

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "baton/audit/log.hpp"
 #include "baton/auth/keys.hpp"
 #include "baton/config/model.hpp"
 #include "baton/core/clock.hpp"
@@ -52,8 +53,10 @@ struct Runtime {
     std::unique_ptr<ModelMetrics> unknown_model_metrics;       // requests with no resolved model
     std::vector<std::string> upstream_model_json;  // per model: "\"upstream-name\"" (JSON string)
     policy::CompiledPolicy policy;                 // routes, rules, lookup tables
-    auth::KeyStore keys;                           // virtual keys (empty: no keys configured)
-    std::shared_ptr<policy::LatencyStats> stats;   // live TTFT / tokens-per-second per model
+    auth::KeyStore keys;
+    std::shared_ptr<audit::AuditWriter> audit;  // null: no audit log configured // virtual keys
+                                                // (empty: no keys configured)
+    std::shared_ptr<policy::LatencyStats> stats;  // live TTFT / tokens-per-second per model
     // Per model (deployment = provider + model): shared across reloads while the pair exists.
     std::vector<std::shared_ptr<CircuitBreaker>> breakers;
     // baton_cost_usd_total{model,route} for every (route, candidate) and (model, model) pair.
@@ -85,6 +88,10 @@ class SnapshotHolder {
     std::shared_ptr<const Runtime> rt_;
     std::atomic<uint64_t> gen_{0};
 };
+
+// Background work that must not block an event loop (audit appends). Waits for everything
+// queued; call once at shutdown, after the workers stopped.
+void finish_background_work();
 
 // Process-wide state the pipeline reads.
 struct ProcessState {
