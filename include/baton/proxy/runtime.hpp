@@ -54,8 +54,8 @@ struct Runtime {
     std::vector<std::string> upstream_model_json;  // per model: "\"upstream-name\"" (JSON string)
     policy::CompiledPolicy policy;                 // routes, rules, lookup tables
     auth::KeyStore keys;
-    std::shared_ptr<audit::AuditWriter> audit;  // null: no audit log configured // virtual keys
-                                                // (empty: no keys configured)
+    std::shared_ptr<audit::AuditWriter> audit;    // null: no audit log configured // virtual keys
+                                                  // (empty: no keys configured)
     std::shared_ptr<policy::LatencyStats> stats;  // live TTFT / tokens-per-second per model
     // Per model (deployment = provider + model): shared across reloads while the pair exists.
     std::vector<std::shared_ptr<CircuitBreaker>> breakers;
