@@ -128,7 +128,8 @@ void parse_pii(const Cursor& c, Draft& draft) {
     static const std::vector<std::string> kClasses{"email", "phone", "card",  "iban",
                                                    "ssn",   "ip",    "secret"};
     static const std::vector<std::string> kActions{"allow", "route", "redact", "block"};
-    MapCursor m(c, {"classes", "route_tag"});
+    MapCursor m(c, {"classes", "route_tag", "restore"});
+    m.field("restore", [&](const Cursor& v) { return read_bool(v, draft.config.pii.restore); });
     m.field("route_tag", [&](const Cursor& v) { return read_name(v, draft.config.pii.route_tag); });
     m.field("classes", [&](const Cursor& v) {
         MapCursor cm(v, kClasses);

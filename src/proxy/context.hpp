@@ -6,6 +6,7 @@
 
 #include "baton/auth/keys.hpp"
 #include "baton/openai/chat_request.hpp"
+#include "baton/pii/redact.hpp"
 #include "baton/policy/engine.hpp"
 #include "baton/proxy/resilience.hpp"
 #include "baton/proxy/runtime.hpp"
@@ -48,6 +49,7 @@ struct RequestContext {
     std::string rate_headers;                    // x-ratelimit-* lines for the response
     std::vector<std::string> required_tags;      // from the key and from PII findings (`route`)
     std::map<std::string, uint32_t> pii_counts;  // class -> findings (for the audit log)
+    std::optional<pii::Mapping> pii_mapping;     // placeholders -> values, when pii.restore is on
     std::string pii_action;        // strongest action taken: block > redact > route > allow
     std::string pii;               // classes found and what was done, e.g. "email=1:redact"
     std::string route;             // route (or model) the plan used

@@ -20,6 +20,7 @@
 #include "baton/providers/mock.hpp"
 #include "baton/upstream/response_reader.hpp"
 #include "context.hpp"
+#include "stream_restorer.hpp"
 #include "usage_filter.hpp"
 
 namespace baton::proxy {
@@ -410,6 +411,7 @@ std::optional<Error> Pipeline::apply_pii(RequestContext& ctx) {
         }
         out.append(body.substr(prev));
         ctx.req.msg.body() = std::move(out);
+        if (pcfg.restore) ctx.pii_mapping = redactor.take_mapping();
         auto rescanned = openai::scan_chat_request(ctx.req.msg.body());
         if (!rescanned) return rescanned.error();
         ctx.chat = std::move(*rescanned);
@@ -956,6 +958,13 @@ awaitable<Attempt> Pipeline::forward(RequestContext& ctx, Clock::time_point dead
             co_return a;
         }
         ctx.status = status;
+        if (ctx.pii_mapping) {  // put redacted values back (JSON-escaped)
+            pii::Restorer restorer(*ctx.pii_mapping);
+            std::string restored;
+            restorer.feed(resp, restored);
+            restorer.finish(restored);
+            resp = std::move(restored);
+        }
         ctx.have_usage = scan_usage(resp, ctx.prompt_tokens, ctx.completion_tokens);
         h.header("x-request-id", ctx.request_id);
         h.raw(ctx.decision_headers);
@@ -978,6 +987,14 @@ awaitable<Attempt> Pipeline::forward(RequestContext& ctx, Clock::time_point dead
     // first byte is still invisible to the client (retried or fallen back by the caller).
     std::unique_ptr<char[]> piece(new char[kRelayPiece]);
     UsageFilter usage(ctx.inject_usage);
+    std::optional<StreamRestorer> restorer;
+    if (sse && ctx.pii_mapping) restorer.emplace(*ctx.pii_mapping);
+    std::string restored;  // restorer output for the current piece
+    auto restore = [&](std::string_view events) -> std::string_view {
+        if (!restorer) return events;
+        restored = restorer->process(events);
+        return restored;
+    };
     std::string_view first;
     for (;;) {
         auto [ec, n] = co_await rd.read_body(piece.get(), kRelayPiece, min_left(to.idle, deadline));
@@ -996,7 +1013,7 @@ awaitable<Attempt> Pipeline::forward(RequestContext& ctx, Clock::time_point dead
                     (ec ? ec.message() : "connection closed"));
         }
         first = std::string_view(piece.get(), n);
-        if (sse) first = usage.feed(first);
+        if (sse) first = restore(usage.feed(first));
         if (!first.empty()) break;
     }
     ctx.status = status;
@@ -1026,7 +1043,8 @@ awaitable<Attempt> Pipeline::forward(RequestContext& ctx, Clock::time_point dead
             spdlog::warn("request {}: stream from provider \"{}\" cut after {} bytes: {}",
                          ctx.request_id, prov.name, ctx.out.bytes_out(), ec.message());
             if (sse) {
-                std::string ev(usage.flush());
+                std::string ev(restore(usage.flush()));
+                if (restorer) ev += restorer->flush();
                 ev += openai::error_sse_event(make_error(
                     ec == beast::error::timeout ? Errc::upstream_timeout : Errc::upstream_protocol,
                     "upstream stream from provider \"" + prov.name + "\" " +
@@ -1043,7 +1061,8 @@ awaitable<Attempt> Pipeline::forward(RequestContext& ctx, Clock::time_point dead
         if (n == 0) {
             ctx.upstream_end = Clock::now();
             if (sse) {
-                std::string rest(usage.flush());
+                std::string rest(restore(usage.flush()));
+                if (restorer) rest += restorer->flush();
                 if (!usage.saw_done()) {
                     // The upstream ended without its terminator: a truncated stream is never
                     // passed off as a clean end.
@@ -1064,7 +1083,7 @@ awaitable<Attempt> Pipeline::forward(RequestContext& ctx, Clock::time_point dead
             break;
         }
         std::string_view data(piece.get(), n);
-        if (sse) data = usage.feed(data);
+        if (sse) data = restore(usage.feed(data));
         if (!co_await ctx.out.write_chunk(data)) break;
     }
     if (usage.have_usage()) {

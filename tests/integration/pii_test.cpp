@@ -154,3 +154,39 @@ TEST(AuditTest, EveryRequestIsChainedAndVerifyCatchesAnEdit) {
 
 }  // namespace
 }  // namespace baton::test
+
+namespace baton::test {
+namespace {
+
+TEST(PiiTest, RestoresRedactedValuesInResponsesPlainAndStreamed) {
+    FakeUpstream up;
+    // the fake echoes the placeholder the gateway sent, split across two stream events
+    up.set_handler([](const RecordedRequest& req) {
+        auto j = parse_json(req.body);
+        bool stream = j && j->value("stream", false);
+        if (!stream) return Reply::json(200, chat_completion_body("x", "Mailed <EMAIL_1> ok"));
+        return Reply::sse(sse_chunks({"Mailed <EMA", "IL_1> ok"}, Millis(0)));
+    });
+    std::string cfg = yaml(up.base_url());
+    cfg.replace(cfg.find("route_tag: pii_ok"), 17, "route_tag: pii_ok\n  restore: true");
+    GatewayProcess gw(cfg);
+    ASSERT_TRUE(gw.start());
+    auto r = http_post(gw.port(), kChat, chat_body("cloud", "write to jane@example.com"));
+    ASSERT_EQ(r.status, 200u) << r.describe();
+    EXPECT_THAT(up.exchange(0).request.body, Not(HasSubstr("jane@example.com")));
+    EXPECT_THAT(r.body, HasSubstr("Mailed jane@example.com ok"));
+    auto s = http_stream(gw.port(), kChat, chat_body("cloud", "write to jane@example.com", true));
+    ASSERT_EQ(s.status, 200u) << s.describe();
+    std::string text;
+    for (const auto& d : sse_data(s.body)) {
+        auto j = parse_json(d);
+        if (j && j->contains("choices") && !(*j)["choices"].empty() &&
+            (*j)["choices"][0]["delta"].contains("content")) {
+            text += (*j)["choices"][0]["delta"]["content"].get<std::string>();
+        }
+    }
+    EXPECT_EQ(text, "Mailed jane@example.com ok") << s.body;
+}
+
+}  // namespace
+}  // namespace baton::test

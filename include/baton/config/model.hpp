@@ -237,6 +237,7 @@ struct Pii {
     // Index: pii::Class (email, phone, card, iban, ssn, ip, secret).
     std::array<PiiAction, 7> actions{};  // default allow
     std::string route_tag = "pii_ok";    // `route`: only candidates with this tag
+    bool restore = false;                // put redacted values back into responses (streams too)
 };
 
 // Tamper-evident audit log (JSON lines, each record carries the SHA-256 of the previous one).
