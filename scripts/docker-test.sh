@@ -27,6 +27,9 @@
 #
 # Exit codes: 0 all checks passed, 1 a check failed, 2 a step could not run on this machine.
 set -euo pipefail
+# `... | grep -q X` under pipefail fails at random: grep exits at the first match and the
+# writer dies of SIGPIPE. contains reads all of its input.
+contains() { local n; n=$(grep -c -- "$1" || true); [ "${n:-0}" -gt 0 ]; }
 cd "$(dirname "$0")/.."
 ROOT="$PWD"
 
@@ -104,7 +107,7 @@ step tools "podman, buildah, runc, debootstrap, curl from Debian"
 TOOLS=(podman buildah runc debootstrap debian-archive-keyring curl ca-certificates util-linux)
 missing=()
 for p in "${TOOLS[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | contains "install ok installed" || missing+=("$p")
 done
 if [ ${#missing[@]} -gt 0 ]; then
   log "installing ${missing[*]}"
@@ -270,9 +273,9 @@ grep -q '"baton","--probe","http://127.0.0.1:8080/readyz"' <<<"$hc" \
 ok "HEALTHCHECK $hc"
 [ "$(insp '{{.Config.StopSignal}}')" = SIGTERM ] || fail "STOPSIGNAL is '$(insp '{{.Config.StopSignal}}')', not SIGTERM"
 ok "STOPSIGNAL SIGTERM"
-insp '{{json .Config.ExposedPorts}}' | grep -q '"8080/tcp"' || fail "port 8080 not exposed"
+insp '{{json .Config.ExposedPorts}}' | contains '"8080/tcp"' || fail "port 8080 not exposed"
 ok "EXPOSE 8080"
-insp '{{json .Config.Env}}' | grep -q '"BATON_LISTEN=0.0.0.0:8080"' || fail "BATON_LISTEN=0.0.0.0:8080 not set"
+insp '{{json .Config.Env}}' | contains '"BATON_LISTEN=0.0.0.0:8080"' || fail "BATON_LISTEN=0.0.0.0:8080 not set"
 ok "ENV BATON_LISTEN=0.0.0.0:8080"
 ep=$(insp '{{json .Config.Entrypoint}}')
 [ "$ep" = '["baton","--config","/etc/baton/baton.yaml"]' ] || fail "unexpected ENTRYPOINT $ep"
@@ -311,7 +314,7 @@ for _ in $(seq 1 100); do
   sleep 0.1
 done
 [ -n "$ready" ] || fail "baton did not answer on 127.0.0.1:8080 within 10s"
-podman logs "$CONTAINER" 2>&1 | grep -q 'listening on http://0.0.0.0:8080' \
+podman logs "$CONTAINER" 2>&1 | contains 'listening on http://0.0.0.0:8080' \
   || fail "baton is not listening on 0.0.0.0:8080: $(podman logs "$CONTAINER" 2>&1 | grep -m1 listening)"
 ok "listening on 0.0.0.0:8080 after $(( $(now) - STEP_T0 ))s"
 
@@ -345,7 +348,7 @@ host_uid=$(awk '/^Uid:/ {print $2}' "/proc/$pid/status")
 ok "runs as uid $uid (host pid $pid: uid $host_uid)"
 
 # Reload: add a model to the mounted config, send SIGHUP, and expect it to be served.
-incurl http://127.0.0.1:8080/v1/models | grep -q '"demo-reloaded"' && fail "demo-reloaded served before the reload"
+incurl http://127.0.0.1:8080/v1/models | contains '"demo-reloaded"' && fail "demo-reloaded served before the reload"
 sed -i 's/^models:$/models:\
   - name: demo-reloaded\
     provider: demo\
@@ -359,8 +362,8 @@ grep -q 'demo-reloaded' "$WORK/config/baton.yaml" || fail "could not add a model
 podman kill -s HUP "$CONTAINER" >/dev/null || fail "podman kill -s HUP failed"
 reloaded=""
 for _ in $(seq 1 100); do
-  if podman logs "$CONTAINER" 2>&1 | grep -q 'config reloaded'; then reloaded=1; break; fi
-  podman logs "$CONTAINER" 2>&1 | grep -q 'reload rejected' \
+  if podman logs "$CONTAINER" 2>&1 | contains 'config reloaded'; then reloaded=1; break; fi
+  podman logs "$CONTAINER" 2>&1 | contains 'reload rejected' \
     && fail "reload rejected: $(podman logs "$CONTAINER" 2>&1 | grep -B3 'reload rejected' | tail -4)"
   sleep 0.1
 done
@@ -384,7 +387,7 @@ stop_s=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN {printf "%.1f", b-a}')
 exit_code=$(podman inspect --format '{{.State.ExitCode}}' "$CONTAINER")
 [ "$exit_code" = 0 ] || fail "exit code $exit_code after SIGTERM (137 means it was killed)"
 awk -v s="$stop_s" -v d="$DRAIN_S" 'BEGIN {exit !(s < d)}' || fail "stop took ${stop_s}s, not within the ${DRAIN_S}s drain time"
-podman logs "$CONTAINER" 2>&1 | grep -q 'SIGTERM: draining' || fail "no 'SIGTERM: draining' in the log"
+podman logs "$CONTAINER" 2>&1 | contains 'SIGTERM: draining' || fail "no 'SIGTERM: draining' in the log"
 ok "SIGTERM: drained and exited 0 in ${stop_s}s"
 
 end_step

@@ -308,11 +308,13 @@ awaitable<void> Pipeline::handle(server::Request& req, server::Downstream& out) 
     if (acceptable_request_id(rid)) {
         ctx.request_id.assign(rid.data(), rid.size());
     } else {
-        char buf[40];
-        std::snprintf(buf, sizeof buf, "req_%016llx%08llx",
-                      static_cast<unsigned long long>(splitmix64(rng_state_)),
-                      static_cast<unsigned long long>(splitmix64(rng_state_) & 0xffffffffull));
-        ctx.request_id = buf;
+        // "req_" + 24 hex digits (96 random bits), formatted without printf
+        static constexpr char kHex[] = "0123456789abcdef";
+        char buf[28] = {'r', 'e', 'q', '_'};
+        uint64_t a = splitmix64(rng_state_), b = splitmix64(rng_state_);
+        for (int i = 0; i < 16; ++i) buf[4 + i] = kHex[(a >> (60 - 4 * i)) & 0xf];
+        for (int i = 0; i < 8; ++i) buf[20 + i] = kHex[(b >> (28 - 4 * i)) & 0xf];
+        ctx.request_id.assign(buf, sizeof buf);
     }
 
     // Who is calling (virtual keys). Public paths need no key; /admin/* and explain need an
