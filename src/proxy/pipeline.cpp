@@ -200,6 +200,15 @@ Attempt gateway_failure(Outcome o, Errc code, std::string message) {
     return a;
 }
 
+// A 200 response that cannot be a chat completion: not JSON, or a JSON error object.
+bool malformed_success(std::string_view content_type, std::string_view body) {
+    if (content_type.find("json") == std::string_view::npos) return true;
+    size_t i = body.find_first_not_of(" \t\r\n");
+    if (i == std::string_view::npos || body[i] != '{') return true;
+    size_t k = body.find_first_not_of(" \t\r\n", i + 1);
+    return k != std::string_view::npos && body.compare(k, 7, "\"error\"") == 0;
+}
+
 Outcome classify_io(const boost::system::error_code& ec, bool connecting) {
     if (ec == beast::error::timeout || ec == asio::error::timed_out) {
         return connecting ? Outcome::timeout_connect : Outcome::timeout_headers;
@@ -958,6 +967,15 @@ awaitable<Attempt> Pipeline::forward(RequestContext& ctx, Clock::time_point dead
             auto ra = uh.find("retry-after");
             if (ra != uh.end()) a.retry_after = parse_retry_after(ra->value());
             co_return a;
+        }
+        if (status == 200 && malformed_success(content_type, resp)) {
+            // A 200 that is not a completion (an error object, an HTML page from a proxy) is
+            // not passed off as an answer: retried or fallen back like a malformed response.
+            co_return gateway_failure(Outcome::malformed, Errc::upstream_protocol,
+                                      "provider \"" + prov.name + "\" answered 200 with " +
+                                          (content_type.find("json") == std::string::npos
+                                               ? "content type \"" + content_type + "\""
+                                               : std::string("an error body")));
         }
         ctx.status = status;
         if (ctx.pii_mapping) {  // put redacted values back (JSON-escaped)

@@ -292,3 +292,31 @@ models:
 
 }  // namespace
 }  // namespace baton::test
+
+namespace baton::test {
+namespace {
+
+TEST(ResilienceEdgeTest, A200WithAnErrorBodyOrWrongContentTypeFallsBack) {
+    FakeUpstream a, b;
+    a.enqueue(
+        Reply::json(200, R"({"error":{"message":"Network connection lost.","type":"api_error"}})"));
+    Reply html = Reply::json(200, "<html><body>Bad gateway</body></html>");
+    html.headers.push_back({"Content-Type", "text/html"});
+    a.enqueue(html);
+    GatewayProcess gw(two_upstreams(a.base_url(), b.base_url(), ", max_retries: 0"));
+    ASSERT_TRUE(gw.start());
+    for (int i = 0; i < 2; ++i) {
+        auto r = http_post(gw.port(), kChat, chat_body("auto", "hi"));
+        ASSERT_EQ(r.status, 200u) << r.describe();
+        EXPECT_EQ(r.header("x-baton-model"), "mb") << i;
+        EXPECT_EQ(r.header("x-baton-fallback-from"), "ma");
+        auto j = parse_json(r.body);
+        ASSERT_TRUE(j.has_value());
+        EXPECT_EQ((*j)["object"], "chat.completion");
+    }
+    auto m = http_get(gw.port(), "/metrics");
+    EXPECT_THAT(m.body, HasSubstr("outcome=\"malformed\"} 2"));
+}
+
+}  // namespace
+}  // namespace baton::test
