@@ -2,6 +2,7 @@
 #include <cstdio>
 #include <ctime>
 
+#include "baton/core/json_escape.hpp"
 #include "context.hpp"
 
 namespace baton::proxy {
@@ -9,34 +10,7 @@ namespace baton::proxy {
 namespace {
 void append_escaped(std::string& s, std::string_view v) {
     s.push_back('"');
-    for (char ch : v) {
-        auto c = static_cast<unsigned char>(ch);
-        switch (c) {
-            case '"':
-                s.append("\\\"");
-                break;
-            case '\\':
-                s.append("\\\\");
-                break;
-            case '\n':
-                s.append("\\n");
-                break;
-            case '\r':
-                s.append("\\r");
-                break;
-            case '\t':
-                s.append("\\t");
-                break;
-            default:
-                if (c < 0x20) {
-                    char buf[8];
-                    std::snprintf(buf, sizeof buf, "\\u%04x", c);
-                    s.append(buf);
-                } else {
-                    s.push_back(ch);
-                }
-        }
-    }
+    json_escape_append(s, v);
     s.push_back('"');
 }
 
