@@ -6,7 +6,20 @@
 #include <boost/asio/write.hpp>
 #include <charconv>
 
+#include "tls.hpp"
+
 namespace baton::server {
+
+namespace {
+// A gather write of up to this many bytes goes out as one TLS record (one copy) instead of a
+// record per buffer.
+constexpr size_t kTlsCoalesceMax = 64 * 1024;
+// What one watch read may take from a TLS connection (a pipelined request, kept for later).
+constexpr size_t kTlsWatchChunk = 4 * 1024;
+}  // namespace
+
+Downstream::Downstream(TlsConnection& tls, Duration write_timeout)
+    : stream_(tls.tcp()), tls_(&tls), write_timeout_(write_timeout) {}
 
 ResponseHead::ResponseHead(unsigned status) {
     s_.reserve(384);
@@ -98,7 +111,35 @@ awaitable<bool> Downstream::write(std::span<const asio::const_buffer> bufs) {
     if (client_gone_) co_return false;
     committed_ = true;
     stream_.expires_after(write_timeout_);
+    if (tls_ != nullptr) co_return co_await write_tls(bufs);
     auto [ec, n] = co_await asio::async_write(stream_, bufs, use_nothrow);
+    bytes_out_ += n;
+    if (ec) {
+        client_gone_ = true;
+        co_return false;
+    }
+    co_return true;
+}
+
+// asio's ssl::stream encrypts one buffer per write_some: a chunk (size line, data, CRLF) would
+// become three records and three syscalls. Small gather writes are copied into one buffer.
+awaitable<bool> Downstream::write_tls(std::span<const asio::const_buffer> bufs) {
+    size_t total = 0;
+    for (const auto& b : bufs) total += b.size();
+    boost::system::error_code ec;
+    size_t n = 0;
+    if (bufs.size() > 1 && total <= kTlsCoalesceMax) {
+        std::string& flat = tls_->write_scratch;
+        flat.clear();
+        for (const auto& b : bufs) flat.append(static_cast<const char*>(b.data()), b.size());
+        auto [wec, wn] = co_await asio::async_write(tls_->stream, asio::buffer(flat), use_nothrow);
+        ec = wec;
+        n = wn;
+    } else {
+        auto [wec, wn] = co_await asio::async_write(tls_->stream, bufs, use_nothrow);
+        ec = wec;
+        n = wn;
+    }
     bytes_out_ += n;
     if (ec) {
         client_gone_ = true;
@@ -153,6 +194,12 @@ void Downstream::watch_disconnect(std::function<void()> on_close) {
     unwatch();
     watch_ = std::make_shared<Watch>();
     watch_->on_close = std::move(on_close);
+    if (tls_ != nullptr) {
+        tls_->watcher = this;
+        // A cancelled read still in flight is re-armed when it ends.
+        if (!tls_->watch_reading) arm_tls_watch(*tls_);
+        return;
+    }
     auto w = watch_;
     auto* self = this;
     struct Arm {
@@ -180,7 +227,55 @@ void Downstream::watch_disconnect(std::function<void()> on_close) {
     Arm::go(std::move(w), self);
 }
 
+void Downstream::client_left() {
+    client_gone_ = true;
+    auto w = watch_;  // on_close may unwatch()
+    if (w && w->active) {
+        w->active = false;
+        if (w->on_close) w->on_close();
+    }
+}
+
+// One read through the TLS stream while the response is written (tls.hpp says why). Reading
+// into the session's buffer is safe: the session touches it again only after this read ended.
+void Downstream::arm_tls_watch(TlsConnection& tls) {
+    tls.watch_reading = true;
+    tls.watch_cancelled = false;
+    // No deadline on this read: beast's timeout would close the socket under the stream.
+    // Writes set their own (the write and read timers of a tcp_stream are separate).
+    tls.tcp().expires_never();
+    tls.stream.async_read_some(
+        tls.read_buffer.prepare(kTlsWatchChunk), [&tls](boost::system::error_code ec, size_t n) {
+            tls.watch_reading = false;
+            const bool cancelled = std::exchange(tls.watch_cancelled, false);
+            tls.watch_done.cancel();
+            if (n > 0) tls.read_buffer.commit(n);  // a pipelined request: parsed next
+            if (tls.watcher == nullptr) return;    // unwatched
+            if (n > 0) {                           // not a close: stop watching
+                tls.watcher = nullptr;
+                return;
+            }
+            if (cancelled && ec == asio::error::operation_aborted) {
+                arm_tls_watch(tls);  // unwatched, then watched again before this read ended
+                return;
+            }
+            std::exchange(tls.watcher, nullptr)->client_left();
+        });
+}
+
 void Downstream::unwatch() {
+    if (tls_ != nullptr) {
+        if (watch_) watch_->active = false;
+        watch_.reset();
+        if (tls_->watcher == this) tls_->watcher = nullptr;
+        if (tls_->watch_reading && !tls_->watch_cancelled) {
+            tls_->watch_cancelled = true;
+            boost::system::error_code ec;
+            // cancels only the watch's read: no write is in flight when a handler unwatches
+            stream_.socket().cancel(ec);
+        }
+        return;
+    }
     if (watch_) {
         if (watch_->active) {
             watch_->active = false;

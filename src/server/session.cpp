@@ -1,16 +1,24 @@
 #include "session.hpp"
 
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 #include <spdlog/spdlog.h>
 
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <optional>
+#include <type_traits>
+
+#include "baton/metrics/registry.hpp"
+#include "tls.hpp"
 
 namespace baton::server {
 
 namespace {
 constexpr size_t kReadChunk = 16 * 1024;
+// Sending our close_notify may take this long at most (we do not wait for the client's).
+constexpr Duration kTlsShutdownTimeout = std::chrono::seconds(1);
 
 enum class ReadResult { ok, closed, timeout, header_too_large, body_too_large, bad_request };
 
@@ -20,10 +28,18 @@ struct SessionGuard {
     ~SessionGuard() { w.unregister_session(it); }
 };
 
+// The two connection types the request loop is instantiated for: plain TCP (the hot path,
+// exactly as before TLS existed) and TLS.
+beast::tcp_stream& tcp_of(beast::tcp_stream& s) { return s; }
+beast::tcp_stream& tcp_of(TlsConnection& c) { return c.tcp(); }
+beast::tcp_stream& io_of(beast::tcp_stream& s) { return s; }
+TlsStream& io_of(TlsConnection& c) { return c.stream; }
+
 // Reads one request. The first byte may take up to the idle timeout (keep-alive wait); from
 // then on the whole request must arrive within header_read. Already-buffered bytes are parsed
-// without waiting.
-awaitable<ReadResult> read_request(beast::tcp_stream& stream, beast::flat_buffer& buf,
+// without waiting. `tcp` is the TCP layer of `stream` (the same object for plain TCP).
+template <class Stream>
+awaitable<ReadResult> read_request(Stream& stream, beast::tcp_stream& tcp, beast::flat_buffer& buf,
                                    http::request_parser<http::string_body>& parser,
                                    const Limits& limits, Worker::SessionState& state,
                                    Clock::time_point& first_byte) {
@@ -61,7 +77,7 @@ awaitable<ReadResult> read_request(beast::tcp_stream& stream, beast::flat_buffer
             timeout = deadline - Clock::now();
             if (timeout <= Duration::zero()) co_return ReadResult::timeout;
         }
-        stream.expires_after(timeout);
+        tcp.expires_after(timeout);
         auto [ec, n] = co_await stream.async_read_some(buf.prepare(kReadChunk), use_nothrow);
         buf.commit(n);
         if (ec == beast::error::timeout)
@@ -75,32 +91,38 @@ awaitable<ReadResult> read_request(beast::tcp_stream& stream, beast::flat_buffer
         }
     }
 }
-}  // namespace
 
-awaitable<void> run_session(asio::ip::tcp::socket socket, Worker& worker) {
-    const Limits& limits = worker.limits();
-    beast::tcp_stream stream(std::move(socket));
-    {
-        boost::system::error_code ec;
-        stream.socket().set_option(asio::ip::tcp::no_delay(true), ec);
+// TLS only: the disconnect watch's read (if one is in flight) must end before the session reads
+// again or destroys the stream. unwatch() has cancelled it, so this is one turn of the loop.
+awaitable<void> wait_watch(TlsConnection& c) {
+    while (c.watch_reading) {
+        c.watch_done.expires_at(asio::steady_timer::time_point::max());
+        co_await c.watch_done.async_wait(use_nothrow);
     }
-    SessionGuard guard{worker, worker.register_session(&stream)};
-    auto& state = *guard.it;
-    beast::flat_buffer buf;
-    buf.reserve(kReadChunk);
+}
 
+// The request loop. Returns true when the server ended the connection itself (no keep-alive,
+// draining, a rejected request) with the transport still usable, false when the client closed
+// it, went away or timed out.
+template <class Conn>
+awaitable<bool> serve(Conn& conn, beast::flat_buffer& buf, Worker& worker,
+                      Worker::SessionState& state) {
+    constexpr bool kTls = std::is_same_v<Conn, TlsConnection>;
+    const Limits& limits = worker.limits();
     for (;;) {
-        if (worker.draining() && buf.size() == 0) break;
+        if constexpr (kTls) co_await wait_watch(conn);
+        if (worker.draining() && buf.size() == 0) co_return true;
         std::optional<http::request_parser<http::string_body>> parser;
         parser.emplace();
         parser->header_limit(limits.max_header_bytes);
         parser->body_limit(limits.max_body_bytes);
         parser->eager(true);
         Clock::time_point first_byte{};
-        auto rr = co_await read_request(stream, buf, *parser, limits, state, first_byte);
+        auto rr = co_await read_request(io_of(conn), tcp_of(conn), buf, *parser, limits, state,
+                                        first_byte);
         state.idle = false;
-        Downstream out(stream, limits.write);
-        if (rr == ReadResult::closed) break;
+        Downstream out(conn, limits.write);
+        if (rr == ReadResult::closed) co_return false;
         if (rr != ReadResult::ok) {
             out.keep_alive = false;
             switch (rr) {
@@ -125,17 +147,123 @@ awaitable<void> run_session(asio::ip::tcp::socket socket, Worker& worker) {
                     co_await worker.handler().reject(400, "malformed HTTP request", out);
                     break;
             }
-            break;
+            co_return !out.client_gone();
         }
         auto msg = parser->release();
         out.keep_alive = msg.keep_alive() && !worker.draining();
         Request req{msg, first_byte, Clock::now(), 0};
         co_await worker.handler().handle(req, out);
-        if (!out.keep_alive || out.client_gone() || worker.draining()) break;
+        if (out.client_gone()) co_return false;
+        if (!out.keep_alive || worker.draining()) co_return true;
     }
+}
+
+void close_tcp(beast::tcp_stream& tcp) {
     boost::system::error_code ec;
-    stream.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ec);
-    stream.socket().close(ec);
+    tcp.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ec);
+    tcp.socket().close(ec);
+}
+
+enum class HandshakeFailure { timeout, plain_http, error };
+
+void count_failure(HandshakeFailure f) {
+    auto cell = [](const char* reason) {
+        return &metrics::global().counter("baton_tls_handshake_failures_total",
+                                          "Failed TLS handshakes on the listener, by reason.",
+                                          {{"reason", reason}});
+    };
+    static metrics::Counter* const cells[] = {cell("timeout"), cell("plain_http"), cell("error")};
+    cells[static_cast<int>(f)]->inc();
+}
+
+// A client that spoke plain HTTP to the HTTPS port: OpenSSL recognised the request line and
+// sent nothing. Answer in plain HTTP so that curl and friends show why.
+bool is_plain_http(const boost::system::error_code& ec) {
+    if (ec.category() != asio::error::get_ssl_category()) return false;
+    const auto reason = ERR_GET_REASON(static_cast<unsigned long>(ec.value()));
+    return reason == SSL_R_HTTP_REQUEST || reason == SSL_R_HTTPS_PROXY_REQUEST;
+}
+
+}  // namespace
+
+awaitable<void> run_session(asio::ip::tcp::socket socket, Worker& worker) {
+    beast::tcp_stream stream(std::move(socket));
+    {
+        boost::system::error_code ec;
+        stream.socket().set_option(asio::ip::tcp::no_delay(true), ec);
+    }
+    SessionGuard guard{worker, worker.register_session(&stream)};
+    beast::flat_buffer buf;
+    buf.reserve(kReadChunk);
+    co_await serve(stream, buf, worker, *guard.it);
+    close_tcp(stream);
+}
+
+awaitable<void> run_tls_session(asio::ip::tcp::socket socket, Worker& worker,
+                                std::shared_ptr<ssl_ctx_st> ctx) {
+    const Limits& limits = worker.limits();
+    {
+        boost::system::error_code ec;
+        socket.set_option(asio::ip::tcp::no_delay(true), ec);
+    }
+    SSL* ssl = SSL_new(ctx.get());
+    ctx.reset();  // the SSL object holds its own reference
+    if (ssl == nullptr) {
+        ERR_clear_error();
+        count_failure(HandshakeFailure::error);
+        boost::system::error_code ec;
+        socket.close(ec);
+        co_return;
+    }
+    TlsConnection conn(std::move(socket), ssl);
+    auto& tcp = conn.tcp();
+    // Registered as idle: a drain closes connections still in their handshake.
+    SessionGuard guard{worker, worker.register_session(&tcp)};
+
+    // The handshake must complete within header_read, like a request head; a client that
+    // connects and sends nothing holds only its own coroutine until then.
+    tcp.expires_after(limits.header_read);
+    auto [hec] = co_await conn.stream.async_handshake(asio::ssl::stream_base::server, use_nothrow);
+    if (hec) {
+        const bool timed_out = hec == beast::error::timeout;
+        const bool plain_http = !timed_out && is_plain_http(hec);
+        if (!worker.draining()) {  // (a drain closes connections still in their handshake)
+            count_failure(timed_out    ? HandshakeFailure::timeout
+                          : plain_http ? HandshakeFailure::plain_http
+                                       : HandshakeFailure::error);
+        }
+        if (spdlog::should_log(spdlog::level::debug)) {
+            boost::system::error_code eec;
+            auto peer = tcp.socket().remote_endpoint(eec);
+            spdlog::debug("TLS handshake with {}:{} failed: {}", peer.address().to_string(),
+                          peer.port(), hec.message());
+        }
+        if (plain_http && tcp.socket().is_open()) {
+            Downstream out(tcp, limits.write);
+            out.keep_alive = false;
+            co_await worker.handler().reject(
+                400,
+                "this port speaks HTTPS (server.tls is set) and the request came as plain "
+                "HTTP; use an https:// URL",
+                out);
+        }
+        close_tcp(tcp);
+        co_return;
+    }
+
+    conn.read_buffer.reserve(kReadChunk);
+    const bool polite = co_await serve(conn, conn.read_buffer, worker, *guard.it);
+    co_await wait_watch(conn);
+    if (polite && tcp.socket().is_open()) {
+        // Best effort close_notify, bounded; the client's is not awaited (RFC 8446 6.1 allows
+        // this, and nginx does the same). Marking it as received makes SSL_shutdown complete
+        // once ours is written.
+        SSL_set_shutdown(conn.stream.native_handle(), SSL_RECEIVED_SHUTDOWN);
+        tcp.expires_after(std::min(limits.write, kTlsShutdownTimeout));
+        auto [sec] = co_await conn.stream.async_shutdown(use_nothrow);
+        (void)sec;
+    }
+    close_tcp(tcp);
 }
 
 }  // namespace baton::server

@@ -36,7 +36,18 @@ uint16_t Worker::listen(const std::string& host, uint16_t port) {
     return acceptor_.local_endpoint().port();
 }
 
-void Worker::start() { asio::co_spawn(ioc_, accept_loop(), asio::detached); }
+void Worker::set_tls(std::shared_ptr<ssl_ctx_st> ctx) {
+    if (!started_) {
+        tls_ctx_ = std::move(ctx);
+        return;
+    }
+    asio::post(ioc_, [this, c = std::move(ctx)]() mutable { tls_ctx_ = std::move(c); });
+}
+
+void Worker::start() {
+    started_ = true;
+    asio::co_spawn(ioc_, accept_loop(), asio::detached);
+}
 
 void Worker::run() { ioc_.run(); }
 
@@ -80,7 +91,7 @@ awaitable<void> Worker::accept_loop() {
             sock.close(cec);  // over the connection cap: refuse
             continue;
         }
-        asio::co_spawn(ioc_, run_session(std::move(sock), *this), [this](std::exception_ptr e) {
+        auto done = [this](std::exception_ptr e) {
             open_connections_.fetch_sub(1, std::memory_order_relaxed);
             if (e) {
                 try {
@@ -89,7 +100,12 @@ awaitable<void> Worker::accept_loop() {
                     spdlog::error("session crashed: {}", ex.what());
                 }
             }
-        });
+        };
+        if (tls_ctx_) {
+            asio::co_spawn(ioc_, run_tls_session(std::move(sock), *this, tls_ctx_), done);
+        } else {
+            asio::co_spawn(ioc_, run_session(std::move(sock), *this), done);
+        }
     }
 }
 

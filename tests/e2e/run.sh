@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # End-to-end tests: starts the gateway on an ephemeral port with a mock-only config, runs the
 # node:test suites (official `openai` npm client) against it, then stops it with SIGTERM.
+# A second gateway with the same config plus server.tls (a throwaway CA made with the openssl
+# CLI) serves tls.test.mjs over HTTPS.
 #
 #   BATON_BIN=build/asan/baton ./tests/e2e/run.sh      # from the repository root (make test)
 #
@@ -37,6 +39,11 @@ CONFIG="$TMP/baton.yaml"
 GW_OUT="$TMP/gateway.stdout"
 GW_ERR="$TMP/gateway.stderr"
 GW_PID=""
+# A second gateway with server.tls for tls.test.mjs (its certificates are made below).
+TLS_DIR="$TMP/tls"
+TLS_CONFIG="$TMP/baton-tls.yaml"
+TLS_ERR="$TMP/gateway-tls.stderr"
+TLS_PID=""
 FAILED=1   # cleared only on full success
 
 cat >"$CONFIG" <<'YAML'
@@ -63,6 +70,10 @@ dump_gateway_output() {
 cleanup() {
   local rc=$?
   set +e
+  if [[ -n "$TLS_PID" ]] && kill -0 "$TLS_PID" 2>/dev/null; then
+    kill -KILL "$TLS_PID" 2>/dev/null
+    wait "$TLS_PID" 2>/dev/null
+  fi
   if [[ -n "$GW_PID" ]] && kill -0 "$GW_PID" 2>/dev/null; then
     kill -TERM "$GW_PID" 2>/dev/null
     for _ in $(seq 1 50); do kill -0 "$GW_PID" 2>/dev/null || break; sleep 0.1; done
@@ -71,6 +82,8 @@ cleanup() {
   fi
   if [[ $rc -ne 0 || $FAILED -ne 0 ]]; then
     dump_gateway_output
+    echo "---- TLS gateway stderr ($TLS_ERR) ----" >&2
+    cat "$TLS_ERR" >&2 2>/dev/null || true
   fi
   rm -rf "$TMP"
   exit "$rc"
@@ -111,6 +124,41 @@ fi
 
 export BATON_URL="http://127.0.0.1:$PORT/v1"
 echo "e2e: gateway pid $GW_PID listening on $BATON_URL" >&2
+
+# ---- the HTTPS gateway (tls.test.mjs): a throwaway CA and a server certificate for 127.0.0.1 --
+mkdir -p "$TLS_DIR"
+(
+  cd "$TLS_DIR"
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+    -subj "/CN=Baton e2e CA" -keyout ca.key -out ca.pem \
+    -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign" 2>/dev/null
+  openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=localhost" \
+    -keyout server.key -out server.csr 2>/dev/null
+  printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=critical,CA:FALSE\nextendedKeyUsage=serverAuth\n' >server.ext
+  openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 \
+    -extfile server.ext -out server.pem 2>/dev/null
+) || { echo "e2e: openssl could not make the TLS test certificates" >&2; exit 1; }
+sed 's#^server: {listen: 127.0.0.1:0, threads: 2}$#server: {listen: 127.0.0.1:0, threads: 2, tls: {cert_file: tls/server.pem, key_file: tls/server.key}}#' \
+  "$CONFIG" >"$TLS_CONFIG"
+grep -q 'tls: {cert_file' "$TLS_CONFIG" || { echo "e2e: could not derive the TLS config" >&2; exit 1; }
+"$BIN" --config "$TLS_CONFIG" >/dev/null 2>"$TLS_ERR" &
+TLS_PID=$!
+TLS_PORT=""
+deadline=$(( $(date +%s) + START_TIMEOUT_S ))
+while [[ -z "$TLS_PORT" ]]; do
+  line="$(grep -aoE 'listening on https://127\.0\.0\.1:[0-9]+' "$TLS_ERR" 2>/dev/null | head -n1 || true)"
+  [[ -n "$line" ]] && TLS_PORT="${line##*:}"
+  if [[ -z "$TLS_PORT" ]] && { ! kill -0 "$TLS_PID" 2>/dev/null || (( $(date +%s) >= deadline )); }; then
+    echo "e2e: the TLS gateway did not print 'listening on https://127.0.0.1:<port>'" >&2
+    exit 1
+  fi
+  [[ -n "$TLS_PORT" ]] || sleep 0.1
+done
+export BATON_TLS_URL="https://127.0.0.1:$TLS_PORT/v1"
+export BATON_TLS_CA="$TLS_DIR/ca.pem"
+# The openai SDK uses Node's fetch, which trusts NODE_EXTRA_CA_CERTS (read at node start).
+export NODE_EXTRA_CA_CERTS="$BATON_TLS_CA"
+echo "e2e: TLS gateway pid $TLS_PID listening on $BATON_TLS_URL" >&2
 
 # ---- run the tests ---------------------------------------------------------------------------
 shopt -s nullglob
@@ -155,6 +203,18 @@ fi
 GW_PID=""
 if [[ $gw_rc -ne 0 ]]; then
   echo "e2e: gateway exited with status $gw_rc" >&2
+fi
+# The TLS gateway: same SIGTERM drain and exit status check.
+if kill -0 "$TLS_PID" 2>/dev/null; then
+  kill -TERM "$TLS_PID"
+  for _ in $(seq 1 $(( STOP_TIMEOUT_S * 10 ))); do kill -0 "$TLS_PID" 2>/dev/null || break; sleep 0.1; done
+  kill -KILL "$TLS_PID" 2>/dev/null || true
+fi
+set +e; wait "$TLS_PID"; tls_rc=$?; set -e
+TLS_PID=""
+if [[ $tls_rc -ne 0 ]]; then
+  echo "e2e: TLS gateway exited with status $tls_rc" >&2
+  gw_rc=1
 fi
 
 if [[ $test_rc -ne 0 || $gw_rc -ne 0 ]]; then

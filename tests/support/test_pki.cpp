@@ -109,4 +109,27 @@ TestPki make_test_pki(const std::string& dir) {
     return p;
 }
 
+struct TestCa::Impl {
+    PkeyPtr key;
+    X509Ptr cert;
+};
+
+TestCa::TestCa(const std::string& ca_cert_path)
+    : cert_path_(ca_cert_path), impl_(std::make_unique<Impl>()) {
+    impl_->key = make_key();
+    impl_->cert = make_cert(impl_->key.get(), "Baton Test CA", 1, nullptr, nullptr, true);
+    write_cert(cert_path_, impl_->cert.get());
+}
+
+TestCa::~TestCa() = default;
+
+void TestCa::issue_server(const std::string& cert_path, const std::string& key_path, long serial,
+                          const std::string& common_name) const {
+    PkeyPtr key = make_key();
+    X509Ptr cert = make_cert(key.get(), common_name.c_str(), serial, impl_->cert.get(),
+                             impl_->key.get(), false);
+    write_cert(cert_path, cert.get());
+    write_key(key_path, key.get());
+}
+
 }  // namespace baton::test

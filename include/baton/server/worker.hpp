@@ -14,6 +14,8 @@
 #include "baton/core/clock.hpp"
 #include "baton/server/handler.hpp"
 
+struct ssl_ctx_st;  // OpenSSL's SSL_CTX
+
 namespace baton::server {
 
 struct Limits {
@@ -36,6 +38,10 @@ class Worker {
 
     // Binds (SO_REUSEPORT) and listens. Throws ConfigError on failure. Returns the bound port.
     uint16_t listen(const std::string& host, uint16_t port);
+    // HTTPS (server.tls): connections accepted from now on handshake with `ctx`; nullptr means
+    // plain HTTP. Before start() it is set at once; afterwards the swap is posted to the worker
+    // (thread-safe), and established connections keep the context they started with.
+    void set_tls(std::shared_ptr<ssl_ctx_st> ctx);
     void start();  // spawns the accept loop (call before run)
     void run();    // runs the io_context on the calling thread until stop()
     // Stop accepting; close idle keep-alive connections; busy ones close after their response.
@@ -64,6 +70,8 @@ class Worker {
     std::atomic<bool> draining_{false};
     std::atomic<int64_t> sessions_{0};
     std::list<SessionState> session_list_;
+    std::shared_ptr<ssl_ctx_st> tls_ctx_;  // worker thread only once started
+    bool started_ = false;                 // start() was called (main thread)
 };
 
 }  // namespace baton::server
