@@ -10,6 +10,7 @@ PACKAGES=(
   libboost1.81-dev            # Asio, Beast, System (header-only parts we use)
   nlohmann-json3-dev libyaml-cpp-dev libspdlog-dev libfmt-dev libssl-dev
   libre2-dev                  # rule content_regex (linear-time regex engine)
+  libsqlite3-dev              # budget spend that survives restarts (state.path)
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   openssl curl ca-certificates
   nodejs npm                  # end-to-end tests with the official openai npm client

@@ -2,6 +2,7 @@
 // per thread, and handles signals (SIGHUP reload, SIGTERM/SIGINT drain).
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <atomic>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -25,6 +26,7 @@
 #include "baton/policy/engine.hpp"
 #include "baton/proxy/pipeline.hpp"
 #include "baton/server/worker.hpp"
+#include "baton/state/spend_store.hpp"
 
 namespace {
 
@@ -92,6 +94,12 @@ config::LoadResult load(const std::string& path, const std::string& listen_overr
     return r;
 }
 
+bool has_budgets(const config::Config& cfg) {
+    return std::any_of(cfg.keys.begin(), cfg.keys.end(), [](const auto& k) {
+        return k.budget_day_usd || k.budget_week_usd || k.budget_month_usd;
+    });
+}
+
 struct Daemon {
     std::string config_path;
     std::string listen_override;
@@ -101,8 +109,11 @@ struct Daemon {
     std::vector<std::unique_ptr<server::Worker>> workers;
     std::vector<proxy::Pipeline*> pipelines;
     uint64_t generation = 1;
+    bool listener_tls = false;  // the workers speak HTTPS (fixed until restart)
     metrics::Counter* reload_ok = nullptr;
     metrics::Counter* reload_rejected = nullptr;
+    proxy::HealthChecker* health = nullptr;  // active provider checks (main thread)
+    std::string state_path;                  // the spend store in use ("" = none)
 
     void reload() {
         auto r = load(config_path, listen_override);
@@ -129,8 +140,26 @@ struct Daemon {
                     "reload: changes to server.* (listen, threads, limits, timeouts "
                     "except drain) take effect at the next restart");
             }
+            if (listener_tls != new_sv.tls.has_value()) {
+                spdlog::warn("reload: turning server.tls {} takes effect at the next restart",
+                             new_sv.tls ? "on" : "off");
+            }
             holder.publish(proxy::build_runtime(cfg, generation + 1, previous.get()));
             ++generation;  // only once the new snapshot is built and published
+            if (health) health->sync();
+            if (cfg->state.persist && has_budgets(*cfg) && cfg->state.path != state_path) {
+                spdlog::warn(state_path.empty()
+                                 ? "reload: spend is kept in memory until the next restart "
+                                   "(no state file was opened at startup)"
+                                 : "reload: state.path changes take effect at the next restart");
+            }
+            if (listener_tls && new_sv.tls) {
+                // Certificate rotation: the loader re-read the files into a new context; new
+                // connections use it, established ones keep theirs.
+                for (auto& w : workers) w->set_tls(new_sv.tls->ssl_ctx);
+                spdlog::info("reload: listener TLS certificate loaded from {}",
+                             new_sv.tls->cert_file);
+            }
             log::setup(cfg->logging.level, cfg->logging.access_log);
             reload_ok->inc();
             spdlog::info("config reloaded from {} (generation {})", config_path, generation);
@@ -170,6 +199,30 @@ int run(const std::string& path, const std::string& listen_override) {
         std::fprintf(stderr, "baton: %s\n", e.what());
         return kExitConfig;
     }
+    // Spend survives restarts: restored from the state file before any request, then every
+    // charge is written by the store's own thread (never on an event loop).
+    std::unique_ptr<state::SpendStore> spend_store;
+    if (cfg->state.persist && has_budgets(*cfg)) {
+        state::SpendStore::Options so;
+        so.path = cfg->state.path;
+        so.flush_interval = cfg->state.flush_interval;
+        auto opened = state::SpendStore::open(so);
+        if (!opened) {
+            spdlog::error("state: {}", opened.error().message);
+            return kExitRuntime;
+        }
+        auto entries = opened.value()->load();
+        if (!entries) {
+            spdlog::error("state: {}", entries.error().message);
+            return kExitRuntime;
+        }
+        proxy::budget_ledger().restore(entries.value());
+        opened.value()->attach(proxy::budget_ledger());
+        spend_store = std::move(opened.value());
+        d.state_path = cfg->state.path;
+        spdlog::info("state: spend kept in {} ({} period totals restored)", cfg->state.path,
+                     entries.value().size());
+    }
     auto& reg = metrics::global();
     d.reload_ok =
         &reg.counter("baton_config_reloads_total", "Config reloads by result.", {{"result", "ok"}});
@@ -187,6 +240,7 @@ int run(const std::string& path, const std::string& listen_override) {
     limits.max_connections = sv.max_connections;
 
     uint16_t port = sv.port;
+    d.listener_tls = sv.tls.has_value();
     try {
         for (unsigned i = 0; i < threads; ++i) {
             auto w = std::make_unique<server::Worker>(limits, d.open_connections);
@@ -194,7 +248,8 @@ int run(const std::string& path, const std::string& listen_override) {
                 std::make_unique<proxy::Pipeline>(w->ioc().get_executor(), d.holder, d.process);
             d.pipelines.push_back(p.get());
             w->set_handler(std::move(p));
-            port = w->listen(sv.host, port);  // the first bind fixes an ephemeral port
+            if (sv.tls) w->set_tls(sv.tls->ssl_ctx);  // built and checked by the loader
+            port = w->listen(sv.host, port);          // the first bind fixes an ephemeral port
             d.workers.push_back(std::move(w));
         }
     } catch (const ConfigError& e) {
@@ -206,6 +261,9 @@ int run(const std::string& path, const std::string& listen_override) {
     // fatal.
     asio::io_context main_ioc;
     asio::signal_set signals(main_ioc, SIGINT, SIGTERM, SIGHUP);
+    proxy::HealthChecker health(main_ioc, d.holder);
+    d.health = &health;
+    health.sync();
     for (size_t i = 0; i < d.workers.size(); ++i) {
         d.workers[i]->start();
         asio::co_spawn(d.workers[i]->ioc(), sweep_loop(*d.workers[i], *d.pipelines[i]),
@@ -220,9 +278,9 @@ int run(const std::string& path, const std::string& listen_override) {
     }
     std::string host = sv.host.find(':') != std::string::npos ? "[" + sv.host + "]" : sv.host;
     // The ready line is printed whatever the log level: supervisors and tests wait for it.
-    auto ready = fmt::format("baton {} listening on http://{}:{} ({} worker thread{}, {} models)",
-                             BATON_VERSION, host, port, threads, threads == 1 ? "" : "s",
-                             cfg->models.size());
+    auto ready = fmt::format("baton {} listening on {}://{}:{} ({} worker thread{}, {} models)",
+                             BATON_VERSION, sv.tls ? "https" : "http", host, port, threads,
+                             threads == 1 ? "" : "s", cfg->models.size());
     if (spdlog::should_log(spdlog::level::info)) {
         spdlog::info("{}", ready);
     } else {
@@ -273,6 +331,7 @@ int run(const std::string& path, const std::string& listen_override) {
     main_ioc.stop();
     main_thread.join();
     proxy::finish_background_work();  // pending audit records reach the file before exit
+    spend_store.reset();              // the last charges reach the state file
     spdlog::info("baton stopped");
     return kExitOk;
 }

@@ -103,7 +103,8 @@ bool read_deprecation(const Cursor& c, Deprecation& out, ModelInfo& info) {
 
 void parse_model(const Cursor& item, Model& model, ModelInfo& info) {
     MapCursor m(item, {"name", "provider", "upstream_model", "context_window", "max_output_tokens",
-                       "capabilities", "price", "quality", "tags", "latency_hint", "deprecated"});
+                       "capabilities", "price", "quality", "tags", "latency_hint", "deprecated",
+                       "mock_fault"});
     info.pos = item.pos();
     if (!m.ok() && !item.is_map()) return;
     if (auto v = m.require("name"); v && read_name(*v, model.name)) {
@@ -119,6 +120,9 @@ void parse_model(const Cursor& item, Model& model, ModelInfo& info) {
     }
     m.field("upstream_model",
             [&](const Cursor& v) { return read_string(v, model.upstream_model); });
+    if (auto v = m.get("mock_fault"); v && read_name(*v, model.mock_fault)) {
+        info.mock_fault_pos = v->pos();
+    }
     if (model.upstream_model.empty()) model.upstream_model = model.name;
     m.field("context_window",
             [&](const Cursor& v) { return read_uint_as(v, 0, kU32Max, model.context_window); });
@@ -267,9 +271,53 @@ bool read_experiment(const Cursor& c, const std::string& route_name, Experiment&
     return good;
 }
 
+// Optional-valued overrides: only what the route sets replaces the providers' settings.
+bool read_optional_duration(const Cursor& v, Millis min, std::optional<Millis>& out) {
+    Millis d{0};
+    if (!read_duration(v, min, d)) return false;
+    out = d;
+    return true;
+}
+
+bool read_route_resilience(const Cursor& c, RouteResilience& out) {
+    MapCursor m(c, {"max_retries", "backoff_base", "backoff_cap", "retry_after_cap", "timeout",
+                    "hold_back"});
+    bool good = m.ok();
+    const Millis zero{0};
+    good &= m.field("max_retries", [&](const Cursor& v) {
+        uint32_t n = 0;
+        if (!read_uint_as(v, 0, 10, n)) return false;
+        out.max_retries = n;
+        return true;
+    });
+    good &= m.field("backoff_base", [&](const Cursor& v) {
+        return read_optional_duration(v, zero, out.backoff_base);
+    });
+    good &= m.field("backoff_cap", [&](const Cursor& v) {
+        return read_optional_duration(v, zero, out.backoff_cap);
+    });
+    good &= m.field("retry_after_cap", [&](const Cursor& v) {
+        return read_optional_duration(v, zero, out.retry_after_cap);
+    });
+    good &= m.field("timeout", [&](const Cursor& v) {
+        return read_optional_duration(v, Millis{1}, out.timeout);
+    });
+    good &= m.field("hold_back", [&](const Cursor& h) {
+        MapCursor hm(h, {"time", "bytes"});
+        bool ok = hm.ok();
+        ok &= hm.field("time",
+                       [&](const Cursor& v) { return read_duration(v, zero, out.hold_back_time); });
+        ok &= hm.field("bytes", [&](const Cursor& v) {
+            return read_uint_as(v, 0, 1u << 20, out.hold_back_bytes);
+        });
+        return ok;
+    });
+    return good;
+}
+
 void parse_route(const Cursor& item, Route& route, RouteInfo& info) {
-    MapCursor m(item,
-                {"name", "candidates", "objective", "constraints", "complexity", "experiment"});
+    MapCursor m(item, {"name", "candidates", "objective", "constraints", "complexity", "experiment",
+                       "resilience"});
     if (!m.ok() && !item.is_map()) return;
     if (auto v = m.require("name"); v && read_name(*v, route.name)) {
         info.has_name = true;
@@ -291,6 +339,8 @@ void parse_route(const Cursor& item, Route& route, RouteInfo& info) {
         route.experiment = std::move(e);
         return true;
     });
+    m.field("resilience",
+            [&](const Cursor& v) { return read_route_resilience(v, route.resilience); });
 }
 
 bool read_rule_headers(const Cursor& c, std::map<std::string, std::string>& out) {

@@ -24,6 +24,7 @@ struct ModelInfo {
     Position name_pos;
     Position provider_pos;
     Position replacement_pos;
+    Position mock_fault_pos;
 };
 
 struct RouteInfo {
@@ -49,7 +50,7 @@ struct Draft {
     std::vector<RuleInfo> rules;
 };
 
-void parse_server(const Cursor& c, Server& out);
+void parse_server(const Cursor& c, Server& out, const std::string& base_dir);
 void parse_logging(const Cursor& c, Logging& out);
 void parse_providers(const Cursor& c, Draft& draft);
 void parse_models(const Cursor& c, Draft& draft);
@@ -59,6 +60,7 @@ void parse_auth(const Cursor& c, Draft& draft);
 void parse_keys(const Cursor& c, Draft& draft);
 void parse_pii(const Cursor& c, Draft& draft);
 void parse_audit(const Cursor& c, Draft& draft);
+void parse_state(const Cursor& c, Draft& draft);
 // Objective weights (>= 0, not all zero, missing ones are 0), normalised to sum 1.
 bool read_objective(const Cursor& c, Objective& out);
 

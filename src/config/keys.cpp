@@ -160,6 +160,26 @@ void parse_audit(const Cursor& c, Draft& draft) {
     m.field("fsync", [&](const Cursor& v) { return read_bool(v, draft.config.audit.fsync); });
 }
 
+void parse_state(const Cursor& c, Draft& draft) {
+    MapCursor m(c, {"path", "flush_interval"});
+    auto& st = draft.config.state;
+    m.field("path", [&](const Cursor& v) {
+        if (v.is_scalar() && (v.scalar() == "none" || v.scalar() == "memory")) {
+            st.path.clear();
+            st.persist = false;
+            return true;
+        }
+        std::string path;
+        if (!read_string(v, path)) return false;
+        st.path = relative_to(draft.base_dir, path);
+        st.persist = true;
+        st.path_written = true;
+        return true;
+    });
+    m.field("flush_interval",
+            [&](const Cursor& v) { return read_duration(v, Millis{1}, st.flush_interval); });
+}
+
 void parse_keys(const Cursor& c, Draft& draft) {
     auto items = sequence_items(c);
     if (!items) return;

@@ -1,7 +1,10 @@
 // Entry points (load_file / load_string), the top level and the server/logging sections.
 #include "baton/config/load.hpp"
 
+#include <openssl/err.h>
 #include <openssl/sha.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
 #include <yaml-cpp/yaml.h>
 
 #include <cerrno>
@@ -18,9 +21,120 @@
 namespace baton::config {
 namespace detail {
 
-void parse_server(const Cursor& c, Server& out) {
+namespace {
+
+// server.tls: the files are checked by building the listener's SSL_CTX from them, which the
+// config then keeps (docs/security.md, "TLS on the listener").
+std::string openssl_reason() {
+    unsigned long e = ERR_peek_last_error();
+    const char* r = e != 0 ? ERR_reason_error_string(e) : nullptr;
+    ERR_clear_error();
+    return r != nullptr ? r : "unknown OpenSSL error";
+}
+
+// A readable regular file (named as written, in messages).
+bool check_readable(const Cursor& v, const std::string& what, const std::string& written,
+                    const std::string& full) {
+    std::error_code ec;
+    errno = 0;
+    std::ifstream in(full, std::ios::binary);
+    if (!in || std::filesystem::is_directory(full, ec)) {
+        const int err = errno;
+        v.error("cannot read " + what + " " + quote(written) +
+                (err ? std::string(": ") + std::strerror(err) : std::string(": not a file")));
+        return false;
+    }
+    return true;
+}
+
+// Never prompts for a pass phrase: an encrypted key is reported as unreadable.
+int no_passphrase(char*, int, int, void*) { return 0; }
+
+bool read_server_tls(const Cursor& c, const std::string& base_dir, ServerTls& out) {
+    MapCursor m(c, {"cert_file", "key_file", "min_version"});
+    if (!m.ok()) return false;
+    auto resolve = [&](const std::string& path) {
+        if (base_dir.empty() || std::filesystem::path(path).is_absolute()) return path;
+        return (std::filesystem::path(base_dir) / path).string();
+    };
+    bool good = true;
+    std::string cert_written, key_written;
+    auto cert = m.require("cert_file", "the PEM certificate chain to serve");
+    auto key = m.require("key_file", "the PEM private key of the certificate");
+    good &= cert && read_string(*cert, cert_written);
+    good &= key && read_string(*key, key_written);
+    good &= m.field("min_version", [&](const Cursor& v) {
+        if (v.is_scalar() && (v.scalar() == "1.0" || v.scalar() == "1.1")) {
+            v.error("TLS " + v.scalar() + " is not allowed; use \"1.2\" or \"1.3\"");
+            return false;
+        }
+        return read_enum(v, "TLS version", {"1.2", "1.3"}, out.min_version);
+    });
+    if (!good) return false;
+    out.cert_file = resolve(cert_written);
+    out.key_file = resolve(key_written);
+    good &= check_readable(*cert, "certificate file", cert_written, out.cert_file);
+    good &= check_readable(*key, "key file", key_written, out.key_file);
+    if (!good) return false;
+
+    ERR_clear_error();
+    std::shared_ptr<SSL_CTX> ctx(SSL_CTX_new(TLS_server_method()), SSL_CTX_free);
+    if (!ctx) {
+        c.error("cannot create a TLS context: " + openssl_reason());
+        return false;
+    }
+    SSL_CTX_set_min_proto_version(ctx.get(),
+                                  out.min_version == "1.3" ? TLS1_3_VERSION : TLS1_2_VERSION);
+    SSL_CTX_set_options(ctx.get(), SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION);
+    // TLS 1.2: forward secrecy and AEAD only (Mozilla "intermediate" without DHE). TLS 1.3 keeps
+    // OpenSSL's default suites, all of which qualify.
+    SSL_CTX_set_cipher_list(ctx.get(),
+                            "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
+                            "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
+                            "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305");
+    // Resumption by stateless tickets only: no server-side cache shared by the workers.
+    SSL_CTX_set_session_cache_mode(ctx.get(), SSL_SESS_CACHE_OFF);
+    SSL_CTX_set_default_passwd_cb(ctx.get(), no_passphrase);
+    if (SSL_CTX_use_certificate_chain_file(ctx.get(), out.cert_file.c_str()) != 1) {
+        cert->error("cannot load the certificate chain from " + quote(cert_written) + ": " +
+                    openssl_reason() + " (expected PEM, leaf certificate first)");
+        return false;
+    }
+    if (SSL_CTX_use_PrivateKey_file(ctx.get(), out.key_file.c_str(), SSL_FILETYPE_PEM) != 1) {
+        const unsigned long e = ERR_peek_last_error();
+        const bool mismatch =
+            ERR_GET_LIB(e) == ERR_LIB_X509 && (ERR_GET_REASON(e) == X509_R_KEY_VALUES_MISMATCH ||
+                                               ERR_GET_REASON(e) == X509_R_KEY_TYPE_MISMATCH);
+        key->error(mismatch ? "the private key in " + quote(key_written) +
+                                  " does not match the certificate in " + quote(cert_written)
+                            : "cannot load the private key from " + quote(key_written) + ": " +
+                                  openssl_reason() + " (expected an unencrypted PEM key)");
+        ERR_clear_error();
+        return false;
+    }
+    if (SSL_CTX_check_private_key(ctx.get()) != 1) {
+        ERR_clear_error();
+        key->error("the private key in " + quote(key_written) +
+                   " does not match the certificate in " + quote(cert_written));
+        return false;
+    }
+    if (X509* leaf = SSL_CTX_get0_certificate(ctx.get())) {
+        if (X509_cmp_current_time(X509_get0_notAfter(leaf)) < 0) {
+            cert->warning("the certificate in " + quote(cert_written) +
+                          " has expired; clients will refuse it");
+        } else if (X509_cmp_current_time(X509_get0_notBefore(leaf)) > 0) {
+            cert->warning("the certificate in " + quote(cert_written) + " is not valid yet");
+        }
+    }
+    out.ssl_ctx = std::move(ctx);
+    return true;
+}
+
+}  // namespace
+
+void parse_server(const Cursor& c, Server& out, const std::string& base_dir) {
     MapCursor m(c, {"listen", "threads", "max_body_bytes", "max_header_bytes", "max_connections",
-                    "timeouts"});
+                    "timeouts", "tls"});
     m.field("listen", [&](const Cursor& v) {
         std::string text;
         if (!read_string(v, text)) return false;
@@ -53,6 +167,12 @@ void parse_server(const Cursor& c, Server& out) {
         });
         return good;
     });
+    m.field("tls", [&](const Cursor& v) {
+        ServerTls tls;
+        if (!read_server_tls(v, base_dir, tls)) return false;
+        out.tls = std::move(tls);
+        return true;
+    });
 }
 
 void parse_logging(const Cursor& c, Logging& out) {
@@ -73,9 +193,9 @@ void parse_root(const YAML::Node& root, Draft& draft, Reporter& reporter) {
         return;
     }
     MapCursor m(top, {"server", "logging", "providers", "models", "routes", "rules", "auth", "keys",
-                      "pii", "audit"});
+                      "pii", "audit", "state"});
     m.field("server", [&](const Cursor& v) {
-        parse_server(v, draft.config.server);
+        parse_server(v, draft.config.server, draft.base_dir);
         return true;
     });
     m.field("logging", [&](const Cursor& v) {
@@ -116,6 +236,10 @@ void parse_root(const YAML::Node& root, Draft& draft, Reporter& reporter) {
     });
     m.field("audit", [&](const Cursor& v) {
         parse_audit(v, draft);
+        return true;
+    });
+    m.field("state", [&](const Cursor& v) {
+        parse_state(v, draft);
         return true;
     });
     if (!draft.config.keys.empty() && draft.config.auth.secret.empty()) {

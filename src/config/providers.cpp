@@ -14,9 +14,10 @@ namespace baton::config::detail {
 namespace {
 
 const std::vector<std::string> kProviderKeys{
-    "name",     "kind", "base_url", "api_key", "max_connections", "pool_idle",
-    "timeouts", "tls",  "headers",  "mock",    "resilience"};
-const std::vector<std::string> kKinds{"openai", "mock"};
+    "name",       "kind",         "base_url",    "api_key",          "max_connections",
+    "pool_idle",  "timeouts",     "tls",         "headers",          "mock",
+    "resilience", "health_check", "api_version", "anthropic_version"};
+const std::vector<std::string> kKinds{"openai", "azure", "anthropic", "gemini", "mock"};
 
 std::string resolve_path(const std::string& base_dir, const std::string& path) {
     if (base_dir.empty() || std::filesystem::path(path).is_absolute()) return path;
@@ -196,8 +197,96 @@ bool read_headers(const Cursor& c, std::map<std::string, std::string>& out) {
     return good;
 }
 
+bool read_statuses(const Cursor& v, uint64_t min, std::vector<int>& out) {
+    auto items = sequence_items(v);
+    if (!items) return false;
+    if (items->empty()) {
+        v.error("expected at least one status");
+        return false;
+    }
+    std::vector<int> statuses;
+    bool ok = true;
+    for (const auto& item : *items) {
+        int status = 0;
+        if (read_uint_as(item, min, 599, status)) {
+            statuses.push_back(status);
+        } else {
+            ok = false;
+        }
+    }
+    if (ok) out = std::move(statuses);
+    return ok;
+}
+
+bool read_fault(const Cursor& c, MockFault& f) {
+    MapCursor m(
+        c, {"status", "retry_after", "stall_before_headers", "stall_after_chunks", "stall_for",
+            "cut_after_chunks", "malformed_after_chunks", "trickle", "content_type", "error_body"});
+    bool good = m.ok();
+    const Millis zero{0};
+    good &= m.field("status", [&](const Cursor& v) { return read_statuses(v, 200, f.status); });
+    good &= m.field("retry_after",
+                    [&](const Cursor& v) { return read_duration(v, zero, f.retry_after); });
+    good &= m.field("stall_before_headers", [&](const Cursor& v) {
+        return read_duration(v, zero, f.stall_before_headers);
+    });
+    good &= m.field("stall_after_chunks", [&](const Cursor& v) {
+        return read_uint_as(v, 0, 1'000'000, f.stall_after_chunks);
+    });
+    good &=
+        m.field("stall_for", [&](const Cursor& v) { return read_duration(v, zero, f.stall_for); });
+    good &= m.field("cut_after_chunks", [&](const Cursor& v) {
+        uint32_t n = 0;
+        if (!read_uint_as(v, 0, 1'000'000, n)) return false;
+        f.cut_after_chunks = n;
+        return true;
+    });
+    good &= m.field("malformed_after_chunks", [&](const Cursor& v) {
+        uint32_t n = 0;
+        if (!read_uint_as(v, 0, 1'000'000, n)) return false;
+        f.malformed_after_chunks = n;
+        return true;
+    });
+    good &= m.field("trickle", [&](const Cursor& t) {
+        MapCursor tm(t, {"bytes", "interval"});
+        bool ok = tm.ok();
+        if (auto v = tm.require("bytes")) ok &= read_uint_as(*v, 1, 1u << 20, f.trickle_bytes);
+        ok &= tm.field("interval",
+                       [&](const Cursor& v) { return read_duration(v, zero, f.trickle_interval); });
+        return ok;
+    });
+    good &=
+        m.field("content_type", [&](const Cursor& v) { return read_string(v, f.content_type); });
+    good &= m.field("error_body", [&](const Cursor& v) { return read_bool(v, f.error_body); });
+    return good;
+}
+
+bool read_health_check(const Cursor& c, HealthCheck& out) {
+    MapCursor m(c, {"path", "interval", "timeout", "unhealthy_after", "healthy_after"});
+    bool good = m.ok();
+    out.enabled = true;
+    good &= m.field("path", [&](const Cursor& v) {
+        if (!read_string(v, out.path)) return false;
+        if (out.path.front() != '/') {
+            v.error("expected a path starting with \"/\", got \"" + out.path + "\"");
+            return false;
+        }
+        return true;
+    });
+    good &= m.field("interval",
+                    [&](const Cursor& v) { return read_duration(v, Millis{100}, out.interval); });
+    good &= m.field("timeout",
+                    [&](const Cursor& v) { return read_duration(v, Millis{1}, out.timeout); });
+    good &= m.field("unhealthy_after",
+                    [&](const Cursor& v) { return read_uint_as(v, 1, 100, out.unhealthy_after); });
+    good &= m.field("healthy_after",
+                    [&](const Cursor& v) { return read_uint_as(v, 1, 100, out.healthy_after); });
+    return good;
+}
+
 bool read_mock(const Cursor& c, MockSettings& out) {
-    MapCursor m(c, {"latency", "tokens", "chunk_delay", "error_rate", "error_statuses"});
+    MapCursor m(c, {"latency", "tokens", "chunk_delay", "error_rate", "error_statuses", "faults",
+                    "fault_header"});
     bool good = m.ok();
     good &= m.field("latency",
                     [&](const Cursor& v) { return read_duration(v, Millis{0}, out.latency); });
@@ -207,24 +296,21 @@ bool read_mock(const Cursor& c, MockSettings& out) {
                     [&](const Cursor& v) { return read_duration(v, Millis{0}, out.chunk_delay); });
     good &= m.field("error_rate",
                     [&](const Cursor& v) { return read_double(v, 0.0, 1.0, out.error_rate); });
-    good &= m.field("error_statuses", [&](const Cursor& v) {
-        auto items = sequence_items(v);
-        if (!items) return false;
-        if (items->empty()) {
-            v.error("expected at least one status");
-            return false;
-        }
-        std::vector<int> statuses;
-        bool ok = true;
-        for (const auto& item : *items) {
-            int status = 0;
-            if (read_uint_as(item, 400, 599, status)) {
-                statuses.push_back(status);
+    good &= m.field("error_statuses",
+                    [&](const Cursor& v) { return read_statuses(v, 400, out.error_statuses); });
+    good &=
+        m.field("fault_header", [&](const Cursor& v) { return read_bool(v, out.fault_header); });
+    good &= m.field("faults", [&](const Cursor& v) {
+        MapCursor fm(v);
+        bool ok = fm.ok();
+        for (const auto& e : fm.entries()) {
+            MockFault f;
+            if (read_fault(e.value, f)) {
+                out.faults[e.key] = std::move(f);
             } else {
                 ok = false;
             }
         }
-        if (ok) out.error_statuses = std::move(statuses);
         return ok;
     });
     return good;
@@ -239,10 +325,33 @@ void parse_provider(const Cursor& item, Draft& draft, Provider& p, ProviderInfo&
     }
     std::string kind;
     if (auto v = m.require("kind"); v && read_enum(*v, "kind", kKinds, kind)) {
-        p.kind = kind == "mock" ? ProviderKind::mock : ProviderKind::openai;
+        p.kind = kind == "mock"        ? ProviderKind::mock
+                 : kind == "azure"     ? ProviderKind::azure
+                 : kind == "anthropic" ? ProviderKind::anthropic
+                 : kind == "gemini"    ? ProviderKind::gemini
+                                       : ProviderKind::openai;
     }
-    auto url =
-        kind == "openai" ? m.require("base_url", "needed for kind openai") : m.get("base_url");
+    auto url = kind == "openai"  ? m.require("base_url", "needed for kind openai")
+               : kind == "azure" ? m.require("base_url",
+                                             "needed for kind azure, e.g. "
+                                             "https://RESOURCE.openai.azure.com")
+                                 : m.get("base_url");
+    // Official endpoints are the defaults where there is one.
+    std::string default_url = kind == "anthropic" ? "https://api.anthropic.com/v1"
+                              : kind == "gemini"
+                                  ? "https://generativelanguage.googleapis.com/v1beta"
+                                  : "";
+    if (!url && !default_url.empty()) {
+        ParsedUrl parsed;
+        std::string error;
+        if (parse_base_url(default_url, parsed, error)) {
+            p.base_url = parsed.normalized;
+            p.tls = parsed.tls;
+            p.host = parsed.host;
+            p.port = parsed.port;
+            p.base_path = parsed.base_path;
+        }
+    }
     if (url) {
         std::string text;
         if (read_string(*url, text)) {
@@ -269,9 +378,29 @@ void parse_provider(const Cursor& item, Draft& draft, Provider& p, ProviderInfo&
     m.field("tls", [&](const Cursor& v) { return read_tls(v, draft, p.tls_settings); });
     m.field("headers", [&](const Cursor& v) { return read_headers(v, p.headers); });
     m.field("resilience", [&](const Cursor& v) { return read_resilience(v, p.resilience); });
+    m.field("health_check", [&](const Cursor& v) {
+        if (!read_health_check(v, p.health_check)) return false;
+        if (kind == "mock") {
+            v.warning("ignored: the mock provider has no endpoint to check");
+            p.health_check.enabled = false;
+        }
+        return true;
+    });
     m.field("mock", [&](const Cursor& v) {
         if (!read_mock(v, p.mock)) return false;
-        if (kind == "openai") v.warning("ignored: mock settings apply only to kind mock");
+        if (kind != "mock") v.warning("ignored: mock settings apply only to kind mock");
+        return true;
+    });
+    m.field("api_version", [&](const Cursor& v) {
+        if (!read_string(v, p.api_version)) return false;
+        if (kind != "azure") v.warning("ignored: api_version applies only to kind azure");
+        return true;
+    });
+    m.field("anthropic_version", [&](const Cursor& v) {
+        if (!read_string(v, p.anthropic_version)) return false;
+        if (kind != "anthropic") {
+            v.warning("ignored: anthropic_version applies only to kind anthropic");
+        }
         return true;
     });
 }
@@ -293,3 +422,23 @@ void parse_providers(const Cursor& c, Draft& draft) {
 }
 
 }  // namespace baton::config::detail
+
+namespace baton::config {
+
+std::string_view to_string(ProviderKind k) {
+    switch (k) {
+        case ProviderKind::openai:
+            return "openai";
+        case ProviderKind::azure:
+            return "azure";
+        case ProviderKind::anthropic:
+            return "anthropic";
+        case ProviderKind::gemini:
+            return "gemini";
+        case ProviderKind::mock:
+            return "mock";
+    }
+    return "openai";
+}
+
+}  // namespace baton::config

@@ -1,6 +1,7 @@
 // Cross references between sections. Only entries that parsed cleanly are checked, so one typo
 // does not cascade into follow-up errors; names of broken entries still count as defined.
 #include <algorithm>
+#include <filesystem>
 #include <map>
 
 #include "config/internal.hpp"
@@ -49,6 +50,20 @@ void resolve_model_providers(Draft& d, const NameTable& providers, Reporter& rep
             continue;
         }
         model.provider_index = it->second;
+        if (model.mock_fault.empty()) continue;
+        const auto& prov = d.config.providers[it->second];
+        const std::string path = child_path(index_path("models", i), "mock_fault");
+        if (prov.kind != ProviderKind::mock) {
+            rep.error(info.mock_fault_pos, path,
+                      "mock_fault needs a provider of kind mock (" + quote(prov.name) + " is not)");
+        } else if (!prov.mock.faults.count(model.mock_fault)) {
+            std::vector<std::string> names;
+            for (const auto& [n, f] : prov.mock.faults) names.push_back(n);
+            rep.error(
+                info.mock_fault_pos, path,
+                "unknown mock fault " + quote(model.mock_fault) +
+                    suggest(model.mock_fault, names, "faults of provider " + quote(prov.name)));
+        }
     }
 }
 
@@ -169,6 +184,12 @@ void validate(Draft& d, Reporter& rep) {
     check_route_names(d, models, rep);
     resolve_candidates(d, models, routes, rep);
     check_rules(d, models, routes, rep);
+    auto& st = d.config.state;
+    if (st.persist && st.path.empty()) {
+        st.path = d.base_dir.empty()
+                      ? std::string("baton-state.db")
+                      : (std::filesystem::path(d.base_dir) / "baton-state.db").string();
+    }
 }
 
 }  // namespace baton::config::detail

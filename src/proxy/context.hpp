@@ -50,14 +50,17 @@ struct RequestContext {
     std::vector<std::string> required_tags;      // from the key and from PII findings (`route`)
     std::map<std::string, uint32_t> pii_counts;  // class -> findings (for the audit log)
     std::optional<pii::Mapping> pii_mapping;     // placeholders -> values, when pii.restore is on
-    std::string pii_action;        // strongest action taken: block > redact > route > allow
-    std::string pii;               // classes found and what was done, e.g. "email=1:redact"
-    std::string route;             // route (or model) the plan used
-    std::string variant;           // experiment variant, if any
-    std::string decisive;          // what decided the choice: cost | latency | quality | ...
-    std::string decision_headers;  // "x-baton-route: ...\r\n..." for the response head
-    bool inject_usage = false;     // Baton asked the upstream for stream usage itself
-    double cost_usd = -1;          // < 0: unknown
+    std::string pii_action;         // strongest action taken: block > redact > route > allow
+    std::string pii;                // classes found and what was done, e.g. "email=1:redact"
+    std::string route;              // route (or model) the plan used
+    std::string variant;            // experiment variant, if any
+    std::string decisive;           // what decided the choice: cost | latency | quality | ...
+    std::string decision_headers;   // "x-baton-route: ...\r\n..." for the response head
+    bool inject_usage = false;      // Baton asked the upstream for stream usage itself
+    bool anthropic_client = false;  // POST /v1/messages: answers and errors in Anthropic's shape
+    std::string client_model;       // the model the Anthropic client asked for (echoed back)
+    const config::RouteResilience* route_resilience = nullptr;  // the route's, when routed
+    double cost_usd = -1;                                       // < 0: unknown
 
     unsigned status = 0;
     bool stream = false;

@@ -18,27 +18,21 @@
 #include "baton/pii/scanner.hpp"
 #include "baton/policy/engine.hpp"
 #include "baton/providers/mock.hpp"
+#include "baton/translate/anthropic.hpp"
+#include "baton/translate/anthropic_errors.hpp"
 #include "baton/upstream/response_reader.hpp"
 #include "context.hpp"
-#include "stream_restorer.hpp"
-#include "usage_filter.hpp"
+#include "mock_response.hpp"
+#include "upstream_response.hpp"
+#include "wire.hpp"
 
 namespace baton::proxy {
 
 namespace {
 
-constexpr uint64_t kMaxUpstreamBody = 64ull << 20;  // non-stream response bodies read whole
-constexpr size_t kRelayPiece = 16 * 1024;
-constexpr size_t kMaxErrorBody = 1 << 20;
-
 asio::thread_pool& background_pool() {
     static asio::thread_pool pool(1);
     return pool;
-}
-
-ratelimit::BudgetLedger& budget_ledger() {
-    static ratelimit::BudgetLedger ledger;
-    return ledger;
 }
 
 ratelimit::RateLimiter& rate_limiter() {
@@ -87,38 +81,6 @@ bool acceptable_request_id(std::string_view id) {
     return true;
 }
 
-bool iequals(std::string_view a, std::string_view b) {
-    if (a.size() != b.size()) return false;
-    for (size_t i = 0; i < a.size(); ++i) {
-        char x = a[i], y = b[i];
-        if (x >= 'A' && x <= 'Z') x = static_cast<char>(x + 32);
-        if (y >= 'A' && y <= 'Z') y = static_cast<char>(y + 32);
-        if (x != y) return false;
-    }
-    return true;
-}
-
-// Upstream response headers not copied to the client (hop-by-hop or set by us).
-bool skip_upstream_header(std::string_view name) {
-    static constexpr std::string_view kSkip[] = {"connection",
-                                                 "keep-alive",
-                                                 "transfer-encoding",
-                                                 "content-length",
-                                                 "proxy-connection",
-                                                 "te",
-                                                 "trailer",
-                                                 "upgrade",
-                                                 "x-request-id",
-                                                 "set-cookie",
-                                                 "alt-svc",
-                                                 "server",
-                                                 "date"};
-    for (auto s : kSkip) {
-        if (iequals(name, s)) return true;
-    }
-    return false;
-}
-
 const char* errc_name(Errc c) {
     switch (c) {
         case Errc::invalid_json:
@@ -161,12 +123,6 @@ const char* errc_name(Errc c) {
     return "internal";
 }
 
-Duration min_left(Duration a, Clock::time_point deadline) {
-    auto left = deadline - Clock::now();
-    if (left < Duration(1'000'000)) left = Duration(1'000'000);  // at least 1 ms
-    return std::min(a, left);
-}
-
 // The policy engine's view of the request headers.
 class BeastHeaders final : public policy::HeaderLookup {
   public:
@@ -185,28 +141,6 @@ int64_t today_days() {
     return std::chrono::duration_cast<std::chrono::days>(
                std::chrono::system_clock::now().time_since_epoch())
         .count();
-}
-
-double request_cost(const config::Model& m, uint64_t prompt, uint64_t completion) {
-    return (static_cast<double>(prompt) * m.price.input +
-            static_cast<double>(completion) * m.price.output) /
-           1e6;
-}
-
-Attempt gateway_failure(Outcome o, Errc code, std::string message) {
-    Attempt a;
-    a.outcome = o;
-    a.error = make_error(code, std::move(message));
-    return a;
-}
-
-// A 200 response that cannot be a chat completion: not JSON, or a JSON error object.
-bool malformed_success(std::string_view content_type, std::string_view body) {
-    if (content_type.find("json") == std::string_view::npos) return true;
-    size_t i = body.find_first_not_of(" \t\r\n");
-    if (i == std::string_view::npos || body[i] != '{') return true;
-    size_t k = body.find_first_not_of(" \t\r\n", i + 1);
-    return k != std::string_view::npos && body.compare(k, 7, "\"error\"") == 0;
 }
 
 Outcome classify_io(const boost::system::error_code& ec, bool connecting) {
@@ -294,14 +228,54 @@ awaitable<void> Pipeline::reject(unsigned status, std::string_view message,
     co_await out.send(status, "application/json", {}, body);
 }
 
+// A gateway-made error in the shape of the API the client called (OpenAI's, or Anthropic's for
+// /v1/messages); sets `status`.
+static std::string error_body_for(const RequestContext& ctx, const Error& e, unsigned& status) {
+    if (ctx.anthropic_client) {
+        auto a = translate::anthropic_error(e);
+        status = a.status;
+        return a.body.dump();
+    }
+    status = openai::error_info(e.code).status;
+    return openai::error_body(e);
+}
+
 awaitable<void> Pipeline::send_error(RequestContext& ctx, const Error& e) {
-    auto info = openai::error_info(e.code);
-    ctx.status = info.status;
+    unsigned status = 0;
+    std::string body = error_body_for(ctx, e, status);
+    ctx.status = status;
     ctx.error_code = errc_name(e.code);
     if (ctx.out.committed()) co_return;
     std::string extra = "x-request-id: " + ctx.request_id + "\r\n";
     if (e.code == Errc::method_not_allowed) extra += "Allow: POST\r\n";
-    co_await ctx.out.send(info.status, "application/json", extra, openai::error_body(e));
+    co_await ctx.out.send(status, "application/json", extra, body);
+}
+
+// POST /v1/messages (Anthropic Messages API): the request becomes an OpenAI chat request and
+// goes through the same pipeline (any provider can answer); the answer, stream events and errors
+// are turned back into Anthropic's shapes (AnthropicClientWire, error_body_for).
+awaitable<void> Pipeline::messages(RequestContext& ctx) {
+    auto& body = ctx.req.msg.body();
+    translate::Json j = translate::Json::parse(body.begin(), body.end(), nullptr, false);
+    if (j.is_discarded() || !j.is_object()) {
+        co_await send_error(
+            ctx, make_error(Errc::invalid_json, "request body is not a valid JSON object"));
+        co_return;
+    }
+    auto model = j.find("model");
+    if (model == j.end() || !model->is_string() || model->get_ref<const std::string&>().empty()) {
+        co_await send_error(ctx,
+                            make_error(Errc::invalid_request, "model: field required", "model"));
+        co_return;
+    }
+    ctx.client_model = model->get<std::string>();
+    auto r = translate::anthropic_to_openai_request(j, ctx.client_model);
+    if (!r) {
+        co_await send_error(ctx, r.error());
+        co_return;
+    }
+    body = r->body.dump();
+    co_await chat(ctx);
 }
 
 awaitable<void> Pipeline::handle(server::Request& req, server::Downstream& out) {
@@ -326,6 +300,7 @@ awaitable<void> Pipeline::handle(server::Request& req, server::Downstream& out) 
         ctx.request_id.assign(buf, sizeof buf);
     }
 
+    ctx.anthropic_client = ctx.path == "/v1/messages";
     // Who is calling (virtual keys). Public paths need no key; /admin/* and explain need an
     // admin key once keys are configured.
     bool is_public = ctx.path == "/healthz" || ctx.path == "/readyz" || ctx.path == "/metrics";
@@ -333,7 +308,16 @@ awaitable<void> Pipeline::handle(server::Request& req, server::Downstream& out) 
         finish(ctx);
         co_return;
     }
-    if (ctx.path == "/v1/chat/completions" || ctx.path == "/chat/completions") {
+    if (ctx.path == "/v1/messages") {
+        ctx.api = true;
+        if (req.msg.method() != http::verb::post) {
+            co_await send_error(ctx, make_error(Errc::method_not_allowed,
+                                                "method " + std::string(ctx.method) +
+                                                    " not allowed on /v1/messages; use POST"));
+        } else {
+            co_await messages(ctx);
+        }
+    } else if (ctx.path == "/v1/chat/completions" || ctx.path == "/chat/completions") {
         ctx.api = true;
         if (req.msg.method() != http::verb::post) {
             co_await send_error(
@@ -485,6 +469,10 @@ awaitable<void> Pipeline::admin(RequestContext& ctx) {
         co_await admin_config(ctx);
         co_return;
     }
+    if (path == "/admin/keys") {
+        co_await admin_keys(ctx);
+        co_return;
+    }
     if (path == "/healthz" || path == "/readyz" || path == "/metrics" || path == "/v1/models" ||
         path == "/models") {
         if (!get) {
@@ -563,7 +551,9 @@ awaitable<void> Pipeline::chat(RequestContext& ctx) {
                     extra += "Retry-After: " + std::to_string(adm.retry_after_s) + "\r\n";
                 }
                 Error e = make_error(Errc::rate_limited, adm.message);
-                co_await ctx.out.send(429, "application/json", extra, openai::error_body(e));
+                unsigned st = 429;
+                std::string eb = error_body_for(ctx, e, st);
+                co_await ctx.out.send(429, "application/json", extra, eb);
                 co_return;
             }
             ctx.ticket = std::move(adm.ticket);
@@ -696,6 +686,15 @@ awaitable<void> Pipeline::serve(RequestContext& ctx, const policy::Plan& plan) {
         deadline = ctx.req.received + std::chrono::milliseconds(ms);
     }
 
+    // A route's own resilience settings override its providers' (and its timeout is a default
+    // deadline the client may only shorten).
+    ctx.route_resilience = nullptr;
+    if (!plan.direct) {
+        if (const auto* r = cfg.find_route(plan.route)) ctx.route_resilience = &r->resilience;
+    }
+    const config::RouteResilience* rr = ctx.route_resilience;
+    if (rr && rr->timeout) deadline = std::min(deadline, ctx.req.received + *rr->timeout);
+
     unsigned attempts = 0;
     // The plan's first choice: a response from any other candidate says it fell back from it.
     const std::string& planned = cfg.models[plan.ranked.front().model_index].name;
@@ -725,6 +724,12 @@ awaitable<void> Pipeline::serve(RequestContext& ctx, const policy::Plan& plan) {
             skipped += m.name + " (no key)";
             continue;
         }
+        if (!ctx.rt->health[m.provider_index]->healthy.load(std::memory_order_relaxed)) {
+            if (!skipped.empty()) skipped += ", ";
+            skipped += m.name + " (health check failing)";
+            breaker_skips(m.name).inc();
+            continue;
+        }
         if (!breaker.allow(Clock::now())) {
             if (!skipped.empty()) skipped += ", ";
             skipped += m.name + " (circuit open)";
@@ -742,7 +747,7 @@ awaitable<void> Pipeline::serve(RequestContext& ctx, const policy::Plan& plan) {
             // (no co_await inside ?: — GCC 12 miscompiles temporaries there)
             Attempt a;
             if (prov.kind == config::ProviderKind::mock) {
-                a = co_await mock(ctx);
+                a = co_await mock(ctx, try_n, deadline);
             } else {
                 a = co_await forward(ctx, deadline);
             }
@@ -755,19 +760,25 @@ awaitable<void> Pipeline::serve(RequestContext& ctx, const policy::Plan& plan) {
             ctx.attempt_outcome = std::string(to_string(a.outcome));
             if (a.committed) co_return;  // answered (or failed visibly mid-stream)
             const auto& res = prov.resilience;
-            Action act = decide(a.outcome, try_n, res.max_retries);
+            const uint32_t max_retries = rr && rr->max_retries ? *rr->max_retries : res.max_retries;
+            const Millis backoff_base =
+                rr && rr->backoff_base ? *rr->backoff_base : res.backoff_base;
+            const Millis backoff_cap = rr && rr->backoff_cap ? *rr->backoff_cap : res.backoff_cap;
+            const Millis retry_after_cap =
+                rr && rr->retry_after_cap ? *rr->retry_after_cap : res.retry_after_cap;
+            Action act = decide(a.outcome, try_n, max_retries);
             std::string_view why = to_string(act);
             Duration wait{};
             if (act == Action::retry_same) {
                 // back off (or follow the upstream's Retry-After, capped), but never past the
                 // request's deadline or the provider's total timeout, never into an open
                 // breaker, and only within the retry budget
-                wait = backoff(try_n, res.backoff_base, res.backoff_cap,
+                wait = backoff(try_n, backoff_base, backoff_cap,
                                static_cast<double>(splitmix64(rng_state_) >> 11) * 0x1.0p-53);
                 if (a.retry_after >= 0) {
                     wait = std::min<Duration>(std::chrono::duration_cast<Duration>(
                                                   std::chrono::duration<double>(a.retry_after)),
-                                              Duration(res.retry_after_cap));
+                                              Duration(retry_after_cap));
                 }
                 auto limit = std::min(deadline, ctx.req.received + prov.timeouts.total);
                 if (Clock::now() + wait >= limit) {
@@ -814,11 +825,18 @@ awaitable<void> Pipeline::serve(RequestContext& ctx, const policy::Plan& plan) {
                          (attempts == 1 ? "" : "s") +
                          (skipped.empty() ? std::string() : "; skipped: " + skipped) + ")";
         }
-        auto info = openai::error_info(e.code);
-        ctx.status = info.status;
+        unsigned st = 0;
+        std::string eb = error_body_for(ctx, e, st);
+        ctx.status = st;
         std::string extra = "x-request-id: " + ctx.request_id + "\r\n" + ctx.decision_headers;
-        co_await ctx.out.send(info.status, "application/json", extra, openai::error_body(e));
+        co_await ctx.out.send(st, "application/json", extra, eb);
         co_return;
+    }
+    if (ctx.anthropic_client) {  // an upstream's own error (OpenAI's shape by now)
+        auto a = translate::openai_error_to_anthropic(last->status, last->body);
+        last->status = a.status;
+        last->body = a.body.dump();
+        last->content_type = "application/json";
     }
     ctx.status = last->status;
     std::string extra = "x-request-id: " + ctx.request_id + "\r\n" + ctx.decision_headers;
@@ -836,31 +854,54 @@ awaitable<Attempt> Pipeline::forward(RequestContext& ctx, Clock::time_point dead
     const auto& to = prov.timeouts;
     deadline = std::min(deadline, Clock::now() + to.total);
 
-    // The forwarded body is the client's bytes with only the model value replaced (and, for a
-    // stream whose client did not ask for usage, stream_options.include_usage added before the
-    // closing brace so that tokens and cost can be accounted; that chunk is stripped again).
+    // OpenAI-format providers: the forwarded body is the client's bytes with only the model
+    // value replaced (and, for a stream whose client did not ask for usage,
+    // stream_options.include_usage added before the closing brace so that tokens and cost can be
+    // accounted; that chunk is stripped again). Other formats: the body is translated (DOM).
     std::string_view body = ctx.req.msg.body();
-    auto mv = ctx.chat.model_value;
-    std::string_view pre = body.substr(0, mv.begin);
-    std::string_view post = body.substr(mv.end);
-    std::string_view tail;
-    static constexpr std::string_view kInject = ",\"stream_options\":{\"include_usage\":true}";
-    std::string_view inject;
+    std::string_view pre, post, tail, inject, model_json;
+    std::string translated;
+    std::unique_ptr<UpstreamWire> wire;
     ctx.inject_usage = false;
-    if (ctx.chat.stream && !ctx.chat.has_stream_options) {
-        auto close = post.find_last_of('}');
-        if (close != std::string_view::npos) {
-            ctx.inject_usage = true;
-            tail = post.substr(close);
-            post = post.substr(0, close);
-            inject = kInject;
+    if (prov.kind == config::ProviderKind::openai || prov.kind == config::ProviderKind::azure) {
+        auto mv = ctx.chat.model_value;
+        pre = body.substr(0, mv.begin);
+        post = body.substr(mv.end);
+        static constexpr std::string_view kInject = ",\"stream_options\":{\"include_usage\":true}";
+        if (ctx.chat.stream && !ctx.chat.has_stream_options) {
+            auto close = post.find_last_of('}');
+            if (close != std::string_view::npos) {
+                ctx.inject_usage = true;
+                tail = post.substr(close);
+                post = post.substr(0, close);
+                inject = kInject;
+            }
         }
+        model_json = ctx.rt->upstream_model_json[ctx.model_index];
+    } else {
+        auto t = translate_chat_request(prov, *ctx.model, body);
+        if (!t) {
+            // the request has no equivalent at this provider: another candidate may take it
+            Attempt a;
+            a.outcome = Outcome::client_error;
+            a.error = t.error();
+            co_return a;
+        }
+        translated = std::move(*t);
+        pre = translated;
+        // the translator always asks for usage; the relay strips it unless the client asked
+        ctx.inject_usage = ctx.chat.stream && !ctx.chat.include_usage;
+        wire = make_upstream_wire(prov.kind, true,
+                                  std::chrono::duration_cast<std::chrono::seconds>(
+                                      std::chrono::system_clock::now().time_since_epoch())
+                                      .count());
     }
-    const std::string& model_json = ctx.rt->upstream_model_json[ctx.model_index];
+    const std::string& prefix = ctx.chat.stream ? ctx.rt->stream_prefix[ctx.model_index]
+                                                : ctx.rt->chat_prefix[ctx.model_index];
     size_t clen = pre.size() + model_json.size() + post.size() + inject.size() + tail.size();
     std::string head;
-    head.reserve(pr.chat_head_prefix.size() + 96);
-    head.append(pr.chat_head_prefix);
+    head.reserve(prefix.size() + 96);
+    head.append(prefix);
     head.append("Content-Length: ").append(std::to_string(clen)).append("\r\n");
     head.append("x-request-id: ").append(ctx.request_id).append("\r\n\r\n");
     std::array<asio::const_buffer, 6> bufs{asio::buffer(head),       asio::buffer(pre),
@@ -903,311 +944,67 @@ awaitable<Attempt> Pipeline::forward(RequestContext& ctx, Clock::time_point dead
                                   "provider \"" + prov.name + "\" failed: " + wec.message());
     }
 
-    auto& rd = *reader;
-    unsigned status = rd.status();
-    const auto& uh = rd.head();
-    bool sse = false;
-    std::string content_type;
-    server::ResponseHead h(status);
-    for (const auto& f : uh) {
-        auto name = f.name_string();
-        if (skip_upstream_header(name)) continue;
-        // the caller's own key limits replace the provider's rate-limit headers
-        if (!ctx.rate_headers.empty() && name.size() > 12 &&
-            iequals(name.substr(0, 12), "x-ratelimit-")) {
-            continue;
-        }
-        if (iequals(name, "content-type")) {
-            content_type = f.value();
-            if (f.value().starts_with("text/event-stream")) sse = true;
-        }
-        h.header(name, f.value());
-    }
-
-    auto cl = rd.content_length();
-    bool whole = !sse && !rd.chunked() && cl && *cl <= kMaxUpstreamBody;
-    if (whole || status >= 400) {
-        // Complete body first: error responses are classified (and maybe retried) before the
-        // client sees anything; successes are sent with the head in one write.
-        std::string resp;
-        size_t cap = cl ? *cl : kMaxErrorBody;
-        resp.resize(cap);
-        size_t off = 0;
-        boost::system::error_code rec;
-        while (off < cap) {
-            auto [ec, n] =
-                co_await rd.read_body(resp.data() + off, cap - off, min_left(to.idle, deadline));
-            if (ec || n == 0) {
-                rec = ec;
-                break;
-            }
-            off += n;
-        }
-        resp.resize(off);
-        ctx.upstream_end = Clock::now();
-        if (rec || (cl && off < *cl)) {
-            lease.discard();
-            co_return gateway_failure(
-                rec == beast::error::timeout ? Outcome::timeout_idle : Outcome::stream_cut,
-                rec == beast::error::timeout ? Errc::upstream_timeout : Errc::upstream_protocol,
-                "provider \"" + prov.name +
-                    "\" response body incomplete: " + (rec ? rec.message() : "connection closed"));
-        }
-        if (rd.done() && rd.keep_alive()) {
-            lease.release_clean();
-        } else {
-            lease.discard();
-        }
-        if (status >= 400) {
-            Attempt a;
-            a.outcome = classify_status(status, resp);
-            a.status = status;
-            a.body = std::move(resp);
-            a.content_type = content_type.empty() ? "application/json" : content_type;
-            auto ra = uh.find("retry-after");
-            if (ra != uh.end()) a.retry_after = parse_retry_after(ra->value());
-            co_return a;
-        }
-        if (status == 200 && malformed_success(content_type, resp)) {
-            // A 200 that is not a completion (an error object, an HTML page from a proxy) is
-            // not passed off as an answer: retried or fallen back like a malformed response.
-            co_return gateway_failure(Outcome::malformed, Errc::upstream_protocol,
-                                      "provider \"" + prov.name + "\" answered 200 with " +
-                                          (content_type.find("json") == std::string::npos
-                                               ? "content type \"" + content_type + "\""
-                                               : std::string("an error body")));
-        }
-        ctx.status = status;
-        if (ctx.pii_mapping) {  // put redacted values back (JSON-escaped)
-            pii::Restorer restorer(*ctx.pii_mapping);
-            std::string restored;
-            restorer.feed(resp, restored);
-            restorer.finish(restored);
-            resp = std::move(restored);
-        }
-        ctx.have_usage = scan_usage(resp, ctx.prompt_tokens, ctx.completion_tokens);
-        h.header("x-request-id", ctx.request_id);
-        h.raw(ctx.decision_headers);
-        if (ctx.have_usage && status == 200) {
-            ctx.cost_usd = request_cost(*ctx.model, ctx.prompt_tokens, ctx.completion_tokens);
-            char cbuf[32];
-            std::snprintf(cbuf, sizeof cbuf, "%.9f", ctx.cost_usd);
-            h.header("x-baton-cost-usd", cbuf);
-        }
-        h.content_length(resp.size());
-        auto hs = h.finish(ctx.out.keep_alive);
-        co_await ctx.out.write_head_and_body(hs, resp);
-        if (ctx.out.client_gone()) ctx.status = 499;
-        Attempt a;
-        a.committed = true;
-        co_return a;
-    }
-
-    // Streamed relay. The head goes out together with the first piece, so a failure before the
-    // first byte is still invisible to the client (retried or fallen back by the caller).
-    std::unique_ptr<char[]> piece(new char[kRelayPiece]);
-    UsageFilter usage(ctx.inject_usage);
-    std::optional<StreamRestorer> restorer;
-    if (sse && ctx.pii_mapping) restorer.emplace(*ctx.pii_mapping);
-    std::string restored;  // restorer output for the current piece
-    auto restore = [&](std::string_view events) -> std::string_view {
-        if (!restorer) return events;
-        restored = restorer->process(events);
-        return restored;
-    };
-    std::string_view first;
-    for (;;) {
-        auto [ec, n] = co_await rd.read_body(piece.get(), kRelayPiece, min_left(to.idle, deadline));
-        if (ec || n == 0) {
-            lease.discard();
-            ctx.upstream_end = Clock::now();
-            if (!ec && rd.done()) {
-                // An empty stream is not an answer.
-                co_return gateway_failure(Outcome::malformed, Errc::upstream_protocol,
-                                          "provider \"" + prov.name + "\" sent an empty stream");
-            }
-            co_return gateway_failure(
-                ec == beast::error::timeout ? Outcome::timeout_idle : Outcome::stream_cut,
-                ec == beast::error::timeout ? Errc::upstream_timeout : Errc::upstream_protocol,
-                "provider \"" + prov.name + "\" stream failed before the first byte: " +
-                    (ec ? ec.message() : "connection closed"));
-        }
-        first = std::string_view(piece.get(), n);
-        if (sse) first = restore(usage.feed(first));
-        if (!first.empty()) break;
-    }
-    ctx.status = status;
-    ctx.first_byte = Clock::now();
-    h.header("x-request-id", ctx.request_id);
-    h.raw(ctx.decision_headers);
-    h.chunked();
-    auto hs = h.finish(ctx.out.keep_alive);
-    Attempt committed;
-    committed.committed = true;
-    if (!co_await ctx.out.write_head(hs) || !co_await ctx.out.write_chunk(first)) {
-        lease.discard();
-        ctx.status = 499;
-        ctx.error_code = "client_closed";
-        co_return committed;
-    }
-    auto* conn = &*lease;
-    ctx.out.watch_disconnect([conn] { conn->close(); });
-    bool clean_end = false;
-    for (;;) {
-        auto [ec, n] = co_await rd.read_body(piece.get(), kRelayPiece, min_left(to.idle, deadline));
-        if (ctx.out.client_gone()) break;
-        if (ec) {
-            ctx.upstream_end = Clock::now();
-            ctx.stream_cut = true;
-            ctx.error_code = ec == beast::error::timeout ? "stream_idle_timeout" : "stream_cut";
-            spdlog::warn("request {}: stream from provider \"{}\" cut after {} bytes: {}",
-                         ctx.request_id, prov.name, ctx.out.bytes_out(), ec.message());
-            if (sse) {
-                std::string ev(restore(usage.flush()));
-                if (restorer) ev += restorer->flush();
-                ev += openai::error_sse_event(make_error(
-                    ec == beast::error::timeout ? Errc::upstream_timeout : Errc::upstream_protocol,
-                    "upstream stream from provider \"" + prov.name + "\" " +
-                        (ec == beast::error::timeout ? "stalled past the idle timeout"
-                                                     : "failed: " + ec.message())));
-                ev.append(openai::kSseDone);
-                co_await ctx.out.write_chunk(ev);
-                co_await ctx.out.write_last_chunk();
-            } else {
-                ctx.out.keep_alive = false;  // truncated body: the client must see the close
-            }
-            break;
-        }
-        if (n == 0) {
-            ctx.upstream_end = Clock::now();
-            if (sse) {
-                std::string rest(restore(usage.flush()));
-                if (restorer) rest += restorer->flush();
-                if (!usage.saw_done()) {
-                    // The upstream ended without its terminator: a truncated stream is never
-                    // passed off as a clean end.
-                    ctx.stream_cut = true;
-                    ctx.error_code = "stream_cut";
-                    spdlog::warn(
-                        "request {}: stream from provider \"{}\" ended without "
-                        "[DONE]",
-                        ctx.request_id, prov.name);
-                    rest += openai::error_sse_event(make_error(
-                        Errc::upstream_protocol, "upstream stream from provider \"" + prov.name +
-                                                     "\" ended without its terminator"));
-                    rest.append(openai::kSseDone);
-                }
-                co_await ctx.out.write_chunk(rest);
-            }
-            clean_end = true;
-            break;
-        }
-        std::string_view data(piece.get(), n);
-        if (sse) data = restore(usage.feed(data));
-        if (!co_await ctx.out.write_chunk(data)) break;
-    }
-    if (usage.have_usage()) {
-        ctx.have_usage = true;
-        ctx.prompt_tokens = usage.prompt_tokens();
-        ctx.completion_tokens = usage.completion_tokens();
-        ctx.cost_usd = request_cost(*ctx.model, ctx.prompt_tokens, ctx.completion_tokens);
-    }
-    ctx.out.unwatch();
-    if (ctx.out.client_gone()) {
-        ctx.status = 499;
-        ctx.error_code = "client_closed";
-        lease.discard();
-        co_return committed;
-    }
-    if (clean_end) {
-        if (rd.keep_alive()) {
-            lease.release_clean();
-        } else {
-            lease.discard();
-        }
-        co_await ctx.out.write_last_chunk();
-        if (ctx.stream_cut) committed.outcome = Outcome::stream_cut;  // ended without [DONE]
-    } else {
-        committed.outcome =
-            ctx.error_code == "stream_idle_timeout" ? Outcome::timeout_idle : Outcome::stream_cut;
-        lease.discard();
-    }
-    co_return committed;
+    PooledResponse response(lease, *reader);
+    Attempt a = co_await relay(ctx, response, deadline, to.idle, wire.get());
+    co_return a;
 }
 
-awaitable<Attempt> Pipeline::mock(RequestContext& ctx) {
-    const auto& ms = ctx.provider->mock;
+awaitable<Attempt> Pipeline::mock(RequestContext& ctx, unsigned attempt_on_target,
+                                  Clock::time_point deadline) {
+    const auto& prov = *ctx.provider;
+    const auto& ms = prov.mock;
+    const config::MockFault* fault = nullptr;
+    std::string_view fault_name = ctx.model->mock_fault;
+    if (ms.fault_header) {
+        if (auto h = ctx.req.msg.find("x-baton-mock-fault"); h != ctx.req.msg.end()) {
+            fault_name = h->value();
+        }
+    }
+    if (!fault_name.empty()) {
+        auto it = ms.faults.find(std::string(fault_name));
+        if (it == ms.faults.end()) {
+            std::string names;
+            for (const auto& [n, f] : ms.faults) names += (names.empty() ? "" : ", ") + n;
+            Attempt a;
+            a.outcome = Outcome::client_error;
+            a.error = make_error(Errc::invalid_request,
+                                 "unknown mock fault \"" + std::string(fault_name) +
+                                     "\" for provider \"" + prov.name + "\" (defined: " +
+                                     (names.empty() ? std::string("none") : names) + ")",
+                                 "x-baton-mock-fault");
+            co_return a;
+        }
+        fault = &it->second;
+    }
     double draw = static_cast<double>(splitmix64(rng_state_) >> 11) * 0x1.0p-53;
-    auto plan =
+    MockResponse::Spec spec;
+    spec.settings = &ms;
+    spec.fault = fault;
+    spec.attempt_on_target = attempt_on_target;
+    spec.plan =
         providers::mock_plan(ms, ctx.chat, ctx.req.msg.body(), draw, splitmix64(rng_state_));
+    spec.model = ctx.model->upstream_model;
+    spec.id = ctx.request_id;
+    spec.created = std::chrono::duration_cast<std::chrono::seconds>(
+                       std::chrono::system_clock::now().time_since_epoch())
+                       .count();
+    spec.stream = ctx.chat.stream;
+    // like a real upstream asked for usage by Baton (see forward): the usage chunk is stripped
+    ctx.inject_usage = ctx.chat.stream && !ctx.chat.has_stream_options;
+    spec.include_usage = ctx.chat.include_usage || ctx.inject_usage;
+    deadline = std::min(deadline, Clock::now() + prov.timeouts.total);
+
+    MockResponse response(ex_, spec);
     ctx.upstream_start = Clock::now();
-    asio::steady_timer timer(ex_);
-    if (ms.latency.count() > 0) {
-        timer.expires_after(ms.latency);
-        co_await timer.async_wait(use_nothrow);
-    }
-    if (plan.status != 200) {
+    auto ec = co_await response.start(min_left(prov.timeouts.first_byte, deadline));
+    if (ec) {
         ctx.upstream_end = Clock::now();
-        Attempt a;
-        a.status = static_cast<unsigned>(plan.status);
-        a.body = providers::mock_error_body(plan.status);
-        a.content_type = "application/json";
-        a.outcome = classify_status(a.status, a.body);
-        co_return a;
+        co_return gateway_failure(
+            Outcome::timeout_headers, Errc::upstream_timeout,
+            "provider \"" + prov.name + "\" sent no response within the first_byte timeout");
     }
-    Attempt committed;
-    committed.committed = true;
-    auto id = ctx.request_id;
-    int64_t created = std::chrono::duration_cast<std::chrono::seconds>(
-                          std::chrono::system_clock::now().time_since_epoch())
-                          .count();
-    const std::string& model_name = ctx.model->upstream_model;
-    ctx.status = 200;
-    ctx.have_usage = true;
-    ctx.prompt_tokens = plan.prompt_tokens;
-    ctx.completion_tokens = plan.completion_tokens;
-    ctx.cost_usd = request_cost(*ctx.model, ctx.prompt_tokens, ctx.completion_tokens);
-    server::ResponseHead h(200);
-    h.header("x-request-id", ctx.request_id);
-    h.raw(ctx.decision_headers);
-    if (!ctx.chat.stream) {
-        char cbuf[32];
-        std::snprintf(cbuf, sizeof cbuf, "%.9f", ctx.cost_usd);
-        h.header("x-baton-cost-usd", cbuf);
-        auto body = providers::mock_completion(plan, model_name, id, created);
-        ctx.upstream_end = Clock::now();
-        h.header("Content-Type", "application/json").content_length(body.size());
-        auto hs = h.finish(ctx.out.keep_alive);
-        co_await ctx.out.write_head_and_body(hs, body);
-        if (ctx.out.client_gone()) ctx.status = 499;
-        co_return committed;
-    }
-    h.header("Content-Type", "text/event-stream").header("Cache-Control", "no-cache").chunked();
-    auto hs = h.finish(ctx.out.keep_alive);
-    if (!co_await ctx.out.write_head(hs)) {
-        ctx.status = 499;
-        co_return committed;
-    }
-    uint32_t n = providers::mock_chunk_count(plan, ctx.chat.include_usage);
-    for (uint32_t i = 0; i < n; ++i) {
-        if (i > 0 && ms.chunk_delay.count() > 0) {
-            timer.expires_after(ms.chunk_delay);
-            co_await timer.async_wait(use_nothrow);
-        }
-        auto chunk =
-            providers::mock_chunk(plan, model_name, id, created, i, ctx.chat.include_usage);
-        if (i == 0) ctx.first_byte = Clock::now();
-        if (!co_await ctx.out.write_chunk(chunk)) {
-            ctx.status = 499;
-            ctx.error_code = "client_closed";
-            co_return committed;
-        }
-    }
-    ctx.upstream_end = Clock::now();
-    co_await ctx.out.write_chunk(openai::kSseDone);
-    co_await ctx.out.write_last_chunk();
-    if (ctx.out.client_gone()) ctx.status = 499;
-    co_return committed;
+    Attempt a = co_await relay(ctx, response, deadline, prov.timeouts.idle, nullptr);
+    co_return a;
 }
 
 void Pipeline::finish(RequestContext& ctx) {
@@ -1300,6 +1097,11 @@ namespace baton::proxy {
 
 void finish_background_work() { background_pool().join(); }
 
+ratelimit::BudgetLedger& budget_ledger() {
+    static ratelimit::BudgetLedger ledger;
+    return ledger;
+}
+
 policy::Plan Pipeline::make_plan(RequestContext& ctx, bool for_explain) {
     const auto& rt = *ctx.rt;
     auto body = std::string_view(ctx.req.msg.body());
@@ -1367,7 +1169,8 @@ metrics::Counter& Pipeline::retry_decision(std::string_view action) {
 
 metrics::Counter& Pipeline::breaker_skips(const std::string& model) {
     return counter("baton_circuit_skips_total",
-                   "Candidates skipped because their circuit breaker was open.",
+                   "Candidates skipped because their circuit breaker was open or their provider "
+                   "failed its health check.",
                    {{"model", model}});
 }
 
@@ -1393,8 +1196,23 @@ awaitable<void> Pipeline::admin_health(RequestContext& ctx) {
                           {"tokens_per_s_ewma", lat.tokens_per_s},
                           {"latency_samples", lat.ttft_samples}});
     }
+    nlohmann::json providers = nlohmann::json::array();
+    for (size_t i = 0; i < rt.config->providers.size(); ++i) {
+        auto h = rt.health[i]->report();
+        nlohmann::json p{{"provider", rt.config->providers[i].name},
+                         {"health_check", h.checked},
+                         {"healthy", h.healthy}};
+        if (h.checked) {
+            p["checks"] = h.checks;
+            p["consecutive_failures"] = h.consecutive_failures;
+            p["last_check_ms_ago"] = h.last_check_ms_ago;
+            if (!h.last_error.empty()) p["last_error"] = h.last_error;
+        }
+        providers.push_back(std::move(p));
+    }
     nlohmann::json j{{"status", process_.draining.load() ? "draining" : "ok"},
                      {"config_generation", rt.generation},
+                     {"providers", providers},
                      {"models", models}};
     ctx.status = 200;
     co_await ctx.out.send(200, "application/json", "x-request-id: " + ctx.request_id + "\r\n",
@@ -1403,6 +1221,56 @@ awaitable<void> Pipeline::admin_health(RequestContext& ctx) {
 
 // The loaded config, summarised: what is running, never a secret (keys appear only as their
 // env:/file: reference, or "<inline>").
+// Usage per virtual key: limits, what is left of them now, requests in flight and spend per
+// budget period. Names and metadata only: no hashes, no keys.
+awaitable<void> Pipeline::admin_keys(RequestContext& ctx) {
+    const auto& rt = *ctx.rt;
+    auto as_json = [](double v) -> nlohmann::json {
+        if (!std::isfinite(v)) return nullptr;
+        return std::round(v * 1e9) / 1e9;
+    };
+    nlohmann::json keys = nlohmann::json::array();
+    for (const auto& k : rt.keys.keys()) {
+        nlohmann::json j{{"name", k->name},
+                         {"admin", k->admin},
+                         {"models", k->models},
+                         {"require_tags", k->required_tags},
+                         {"metadata", k->metadata}};
+        ratelimit::Limits lim{k->rpm, k->tpm, k->max_concurrent};
+        auto rh = rate_limiter().peek(k->name, lim);
+        nlohmann::json limits{{"rpm", k->rpm},
+                              {"tpm", k->tpm},
+                              {"max_concurrent", k->max_concurrent},
+                              {"in_flight", rate_limiter().in_flight(k->name)}};
+        if (rh.has_requests) limits["remaining_requests"] = rh.remaining_requests;
+        if (rh.has_tokens) limits["remaining_tokens"] = rh.remaining_tokens;
+        j["limits"] = std::move(limits);
+        ratelimit::BudgetLimits bl{k->budget_day_usd, k->budget_week_usd, k->budget_month_usd};
+        if (bl.any()) {
+            auto st = budget_ledger().status(k->name, bl);
+            nlohmann::json periods = nlohmann::json::object();
+            for (const auto& p : st.periods) {
+                if (!p.limit_usd) continue;
+                auto reset =
+                    std::chrono::duration_cast<std::chrono::seconds>(p.resets_at.time_since_epoch())
+                        .count();
+                periods[std::string(ratelimit::period_name(p.period))] = {
+                    {"limit_usd", *p.limit_usd},
+                    {"spent_usd", as_json(p.spent_usd)},
+                    {"resets_at_unix", reset}};
+            }
+            j["budget"] = {{"periods", periods},
+                           {"in_flight_usd", as_json(st.reserved_usd)},
+                           {"remaining_usd", as_json(st.remaining_usd)}};
+        }
+        keys.push_back(std::move(j));
+    }
+    nlohmann::json body{{"auth_required", rt.config->auth.required}, {"keys", keys}};
+    ctx.status = 200;
+    co_await ctx.out.send(200, "application/json", "x-request-id: " + ctx.request_id + "\r\n",
+                          body.dump(2));
+}
+
 awaitable<void> Pipeline::admin_config(RequestContext& ctx) {
     const auto& rt = *ctx.rt;
     const auto& c = *rt.config;
@@ -1411,7 +1279,7 @@ awaitable<void> Pipeline::admin_config(RequestContext& ctx) {
         std::string key = p.api_key_ref;
         if (key.empty() && !p.api_key.empty()) key = "<inline, redacted>";
         providers.push_back({{"name", p.name},
-                             {"kind", p.kind == config::ProviderKind::mock ? "mock" : "openai"},
+                             {"kind", std::string(config::to_string(p.kind))},
                              {"base_url", p.base_url},
                              {"api_key", key},
                              {"api_key_missing", p.api_key_missing},

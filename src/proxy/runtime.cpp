@@ -37,19 +37,70 @@ std::shared_ptr<asio::ssl::context> make_ssl_context(const config::Provider& p) 
     return ctx;
 }
 
-std::string chat_prefix(const config::Provider& p) {
-    std::string s;
-    s.reserve(256);
-    s.append("POST ").append(p.base_path).append("/chat/completions HTTP/1.1\r\n");
+// Host, credentials, user agent and the provider's extra headers (each line CRLF-terminated).
+void append_common_headers(std::string& s, const config::Provider& p) {
     s.append("Host: ").append(p.host);
     if ((p.tls && p.port != 443) || (!p.tls && p.port != 80)) {
         s.append(":").append(std::to_string(p.port));
     }
     s.append("\r\n");
-    if (!p.api_key.empty()) s.append("Authorization: Bearer ").append(p.api_key).append("\r\n");
-    s.append("Content-Type: application/json\r\nAccept: application/json, text/event-stream\r\n");
+    if (!p.api_key.empty()) {
+        switch (p.kind) {
+            case config::ProviderKind::azure:
+                s.append("api-key: ").append(p.api_key).append("\r\n");
+                break;
+            case config::ProviderKind::anthropic:
+                s.append("x-api-key: ").append(p.api_key).append("\r\n");
+                break;
+            case config::ProviderKind::gemini:
+                s.append("x-goog-api-key: ").append(p.api_key).append("\r\n");
+                break;
+            default:
+                s.append("Authorization: Bearer ").append(p.api_key).append("\r\n");
+        }
+    }
+    if (p.kind == config::ProviderKind::anthropic) {
+        s.append("anthropic-version: ").append(p.anthropic_version).append("\r\n");
+    }
     s.append("User-Agent: baton/" BATON_VERSION "\r\n");
     for (const auto& [k, v] : p.headers) s.append(k).append(": ").append(v).append("\r\n");
+}
+
+// The request line and headers of a chat call to model `m` (stream: the streaming endpoint,
+// which differs only for gemini).
+std::string chat_prefix(const config::Provider& p, const config::Model& m, bool stream) {
+    std::string s;
+    s.reserve(256);
+    s.append("POST ").append(p.base_path);
+    switch (p.kind) {
+        case config::ProviderKind::azure:
+            s.append("/openai/deployments/")
+                .append(m.upstream_model)
+                .append("/chat/completions?api-version=")
+                .append(p.api_version);
+            break;
+        case config::ProviderKind::anthropic:
+            s.append("/messages");
+            break;
+        case config::ProviderKind::gemini:
+            s.append("/models/")
+                .append(m.upstream_model)
+                .append(stream ? ":streamGenerateContent?alt=sse" : ":generateContent");
+            break;
+        default:
+            s.append("/chat/completions");
+    }
+    s.append(" HTTP/1.1\r\n");
+    append_common_headers(s, p);
+    s.append("Content-Type: application/json\r\nAccept: application/json, text/event-stream\r\n");
+    return s;
+}
+
+std::string health_request(const config::Provider& p) {
+    std::string s;
+    s.append("GET ").append(p.base_path).append(p.health_check.path).append(" HTTP/1.1\r\n");
+    append_common_headers(s, p);
+    s.append("Accept: application/json\r\nConnection: close\r\n\r\n");
     return s;
 }
 }  // namespace
@@ -158,7 +209,7 @@ std::shared_ptr<const Runtime> build_runtime(std::shared_ptr<const config::Confi
             &reg.histogram("baton_upstream_duration_seconds",
                            "Time from sending a request upstream to its last response byte.",
                            {{"provider", p.name}}, metrics::latency_buckets());
-        if (p.kind == config::ProviderKind::openai) {
+        if (p.kind != config::ProviderKind::mock) {
             pr.origin.tls = p.tls;
             pr.origin.host = p.host;
             pr.origin.port = p.port;
@@ -167,9 +218,10 @@ std::shared_ptr<const Runtime> build_runtime(std::shared_ptr<const config::Confi
             pr.pool_key = pr.origin.key() + "|" + std::to_string(p.max_connections) + "|" +
                           p.tls_settings.ca_file + "|" + (p.tls_settings.verify ? "v" : "nv") +
                           "|" + std::to_string(p.pool_idle.count()) + "|" + p.name;
-            pr.chat_head_prefix = chat_prefix(p);
+            if (p.health_check.enabled) pr.health_request = health_request(p);
         }
         rt->providers.push_back(std::move(pr));
+        rt->health.push_back(provider_health(p.name));
     }
     nlohmann::json data = nlohmann::json::array();
     for (const auto& m : cfg->models) {
@@ -188,6 +240,16 @@ std::shared_ptr<const Runtime> build_runtime(std::shared_ptr<const config::Confi
                                              {{"model", m.name}, {"kind", "completion"}});
         rt->model_metrics.push_back(std::move(mm));
         rt->upstream_model_json.push_back(nlohmann::json(m.upstream_model).dump());
+        const auto& prov = cfg->providers[m.provider_index];
+        if (prov.kind != config::ProviderKind::mock) {
+            rt->chat_prefix.push_back(chat_prefix(prov, m, false));
+            rt->stream_prefix.push_back(prov.kind == config::ProviderKind::gemini
+                                            ? chat_prefix(prov, m, true)
+                                            : rt->chat_prefix.back());
+        } else {
+            rt->chat_prefix.emplace_back();
+            rt->stream_prefix.emplace_back();
+        }
         data.push_back(
             {{"id", m.name}, {"object", "model"}, {"created", 0}, {"owned_by", m.provider}});
         if (!rt->known_models_list.empty()) rt->known_models_list += ", ";

@@ -16,6 +16,41 @@ size_t last_event_end(std::string_view s) {
     return 0;
 }
 
+// Offset of the first event in `s` (complete events only) whose data is neither "[DONE]" nor
+// framed as a JSON object, or npos. Multi-line data is joined: the first data line must start
+// with '{' and the last end with '}'.
+size_t first_malformed_event(std::string_view s) {
+    size_t pos = 0;
+    size_t event_start = 0;
+    char first = 0, last = 0;  // first/last payload characters of the event's data
+    bool have_data = false, done = false;
+    while (pos < s.size()) {
+        size_t nl = s.find('\n', pos);
+        if (nl == std::string_view::npos) nl = s.size();
+        std::string_view line = s.substr(pos, nl - pos);
+        if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+        if (line.empty()) {
+            if (have_data && !done && !(first == '{' && last == '}')) return event_start;
+            have_data = done = false;
+            event_start = nl + 1;
+        } else if (line.starts_with("data:")) {
+            std::string_view payload = line.substr(5);
+            if (!payload.empty() && payload.front() == ' ') payload.remove_prefix(1);
+            while (!payload.empty() && (payload.back() == ' ' || payload.back() == '\t')) {
+                payload.remove_suffix(1);
+            }
+            if (!have_data) {
+                first = payload.empty() ? 0 : payload.front();
+                done = payload == "[DONE]";
+            }
+            last = payload.empty() ? 0 : payload.back();
+            have_data = true;
+        }
+        pos = nl + 1;
+    }
+    return std::string_view::npos;
+}
+
 bool is_usage_chunk(std::string_view event) {
     return event.find("\"choices\":[]") != std::string_view::npos &&
            event.find("\"usage\":{") != std::string_view::npos;
@@ -23,6 +58,11 @@ bool is_usage_chunk(std::string_view event) {
 }  // namespace
 
 std::string_view UsageFilter::process(std::string_view complete) {
+    if (malformed_) return {};
+    if (size_t bad = first_malformed_event(complete); bad != std::string_view::npos) {
+        malformed_ = true;
+        complete = complete.substr(0, bad);
+    }
     if (!saw_done_ && complete.find("data: [DONE]") != std::string_view::npos) saw_done_ = true;
     // Fast path: no usage numbers in these events.
     if (complete.find("_tokens\"") == std::string_view::npos) return complete;
@@ -78,12 +118,14 @@ std::string_view UsageFilter::feed(std::string_view piece) {
     std::string complete = carry_.substr(0, end);
     carry_.erase(0, end);
     auto ready = process(complete);
-    if (ready.data() == out_.data()) return ready;
+    if (ready.empty() || ready.data() == out_.data()) return ready;
+    complete.resize(ready.size());  // a prefix of `complete` (all of it unless malformed)
     out_ = std::move(complete);
     return out_;
 }
 
 std::string_view UsageFilter::flush() {
+    if (malformed_) return {};
     out_ = std::move(carry_);
     carry_.clear();
     return out_;

@@ -44,6 +44,18 @@ std::string usd(double v) {
     return "$" + s;
 }
 
+// The account's non-zero totals of the periods current at `now`.
+void append_entries(Account& a, SysClock::time_point now, std::vector<BudgetLedger::Entry>& out) {
+    std::lock_guard lock(a.mu);
+    a.roll(now);
+    for (std::size_t p = 0; p < kPeriods; ++p) {
+        if (a.spent[p] <= 0) continue;
+        const auto secs =
+            std::chrono::duration_cast<std::chrono::seconds>(a.start[p].time_since_epoch());
+        out.push_back(BudgetLedger::Entry{a.key, static_cast<Period>(p), secs.count(), a.spent[p]});
+    }
+}
+
 }  // namespace
 
 std::string_view period_name(Period p) {
@@ -242,16 +254,20 @@ std::vector<BudgetLedger::Entry> BudgetLedger::snapshot() const {
     }
     std::vector<Entry> out;
     const auto now = shared_->now();
-    for (const auto& a : all) {
-        std::lock_guard lock(a->mu);
-        a->roll(now);
-        for (std::size_t p = 0; p < kPeriods; ++p) {
-            if (a->spent[p] <= 0) continue;
-            const auto secs =
-                std::chrono::duration_cast<std::chrono::seconds>(a->start[p].time_since_epoch());
-            out.push_back(Entry{a->key, static_cast<Period>(p), secs.count(), a->spent[p]});
-        }
+    for (const auto& a : all) append_entries(*a, now, out);
+    return out;
+}
+
+std::vector<BudgetLedger::Entry> BudgetLedger::snapshot(const std::string& key) const {
+    std::shared_ptr<Account> a;
+    {
+        std::shared_lock lock(mu_);
+        auto it = accounts_.find(key);
+        if (it == accounts_.end()) return {};
+        a = it->second;
     }
+    std::vector<Entry> out;
+    append_entries(*a, shared_->now(), out);
     return out;
 }
 

@@ -5,10 +5,13 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
+
+struct ssl_ctx_st;  // OpenSSL's SSL_CTX (server.tls)
 
 namespace baton::config {
 
@@ -20,6 +23,16 @@ struct ServerTimeouts {
     Millis drain{30'000};        // SIGTERM: in-flight requests get this long
 };
 
+// HTTPS on the listener (server.tls). The loader validates the files by building the SSL_CTX
+// and keeps it: the listener serves exactly what was checked, and a reload (which re-reads the
+// files) carries the rotated certificate in its new context.
+struct ServerTls {
+    std::string cert_file;            // PEM: leaf certificate first, then intermediates
+    std::string key_file;             // PEM private key (unencrypted)
+    std::string min_version = "1.2";  // "1.2" | "1.3"
+    std::shared_ptr<ssl_ctx_st> ssl_ctx;
+};
+
 struct Server {
     std::string listen = "127.0.0.1:8080";  // host:port; host may be an IPv4/IPv6 literal
     std::string host = "127.0.0.1";         // parsed from listen
@@ -29,6 +42,7 @@ struct Server {
     uint32_t max_header_bytes = 16 * 1024;
     uint32_t max_connections = 10'000;  // concurrent downstream connections
     ServerTimeouts timeouts;
+    std::optional<ServerTls> tls;  // unset: plain HTTP
 };
 
 struct Logging {
@@ -36,7 +50,11 @@ struct Logging {
     std::string access_log = "stdout";  // stdout | off | path
 };
 
-enum class ProviderKind { openai, mock };
+// Wire format spoken by a provider (docs/providers.md). openai: OpenAI and every
+// OpenAI-compatible server; azure: Azure OpenAI deployments; anthropic: the Messages API;
+// gemini: generateContent; mock: Baton's built-in fake.
+enum class ProviderKind { openai, azure, anthropic, gemini, mock };
+std::string_view to_string(ProviderKind k);
 
 struct ProviderTimeouts {
     Millis connect{3'000};
@@ -45,12 +63,46 @@ struct ProviderTimeouts {
     Millis total{600'000};
 };
 
+// A named failure the mock provider can act out (docs/resilience.md, "Fault injection"). The
+// mock's responses go through the same relay, classification and retry code as a real
+// upstream's, so a fault shows exactly what Baton does when a provider misbehaves that way.
+struct MockFault {
+    // Status of the n-th attempt of one request at this model (retries of the same target):
+    // [500, 500, 200] fails twice, then answers. Past the end the last status repeats.
+    std::vector<int> status;
+    Millis retry_after{-1};                          // Retry-After on 429/503 answers (< 0: none)
+    Millis stall_before_headers{0};                  // silence before the response head
+    uint32_t stall_after_chunks = 0;                 // stream: silence after this many chunks ...
+    Millis stall_for{0};                             // ... for this long (0: no mid-stream stall)
+    std::optional<uint32_t> cut_after_chunks;        // stream: connection drops, no [DONE]
+    std::optional<uint32_t> malformed_after_chunks;  // stream: a broken event is sent
+    uint32_t trickle_bytes = 0;                      // body delivered this many bytes at a time ...
+    Millis trickle_interval{0};                      // ... with this pause between pieces
+    std::string content_type;  // overrides the Content-Type of a 200 (e.g. text/html)
+    bool error_body = false;   // a 200 whose body is an OpenAI error object
+};
+
 struct MockSettings {
-    Millis latency{0};                     // delay before the response head / first chunk
-    uint32_t tokens = 16;                  // completion tokens per response
-    Millis chunk_delay{0};                 // delay between stream chunks
-    double error_rate = 0.0;               // 0..1 share of requests that fail
-    std::vector<int> error_statuses{500};  // statuses drawn for injected failures
+    Millis latency{0};                        // delay before the response head / first chunk
+    uint32_t tokens = 16;                     // completion tokens per response
+    Millis chunk_delay{0};                    // delay between stream chunks
+    double error_rate = 0.0;                  // 0..1 share of requests that fail
+    std::vector<int> error_statuses{500};     // statuses drawn for injected failures
+    std::map<std::string, MockFault> faults;  // by name
+    // Honour `x-baton-mock-fault: <name>` on requests (tests only; off by default).
+    bool fault_header = false;
+};
+
+// Optional active health checks of a provider: a GET on an endpoint every interval; after
+// `unhealthy_after` failures in a row its deployments are skipped by the attempt loop (like an
+// open breaker; the breakers themselves are left alone) until `healthy_after` successes in a row.
+struct HealthCheck {
+    bool enabled = false;
+    std::string path = "/models";  // appended to base_url's path
+    Millis interval{10'000};
+    Millis timeout{2'000};
+    uint32_t unhealthy_after = 2;
+    uint32_t healthy_after = 1;
 };
 
 // Retries and circuit breaking for a provider's deployments (docs/resilience.md).
@@ -89,9 +141,12 @@ struct Provider {
     Millis pool_idle{90'000};  // idle upstream connections are closed after this
     ProviderTimeouts timeouts;
     Tls tls_settings;
-    std::map<std::string, std::string> headers;  // extra headers sent upstream
-    MockSettings mock;                           // kind: mock only
+    std::map<std::string, std::string> headers;    // extra headers sent upstream
+    MockSettings mock;                             // kind: mock only
+    std::string api_version = "2024-10-21";        // kind azure: ?api-version=
+    std::string anthropic_version = "2023-06-01";  // kind anthropic: anthropic-version header
     Resilience resilience;
+    HealthCheck health_check;
 };
 
 // Closed vocabulary of model capabilities (validated by the loader).
@@ -132,6 +187,7 @@ struct Model {
     std::vector<std::string> tags;  // compliance / data-policy tags
     LatencyHint latency_hint;
     std::optional<Deprecation> deprecated;
+    std::string mock_fault;  // kind mock: a fault from the provider's mock.faults, always on
 
     bool has_capability(std::string_view c) const {
         for (const auto& x : capabilities) {
@@ -178,6 +234,21 @@ struct Experiment {
     std::vector<Variant> variants;
 };
 
+// Per-route overrides of the providers' retry settings, the route's default deadline, and the
+// stream hold-back window (the first bytes of a stream are held until `hold_back_time` has
+// passed since the first byte or `hold_back_bytes` are buffered, so an early failure is still
+// retried or fallen back invisibly; checked when a piece arrives).
+struct RouteResilience {
+    std::optional<uint32_t> max_retries;
+    std::optional<Millis> backoff_base;
+    std::optional<Millis> backoff_cap;
+    std::optional<Millis> retry_after_cap;
+    std::optional<Millis> timeout;  // default deadline (x-baton-timeout-ms may shorten it)
+    Millis hold_back_time{0};
+    uint32_t hold_back_bytes = 0;
+    bool holds_back() const { return hold_back_time.count() > 0 || hold_back_bytes > 0; }
+};
+
 struct Route {
     std::string name;
     std::vector<std::string> candidates;   // as written: model names or selectors "tag:x"
@@ -186,6 +257,7 @@ struct Route {
     Constraints constraints;
     ComplexityTiers complexity;
     std::optional<Experiment> experiment;
+    RouteResilience resilience;
 };
 
 struct RuleMatch {
@@ -246,6 +318,15 @@ struct AuditLog {
     bool fsync = false;  // fsync after every record
 };
 
+// Where spend (budgets) is kept across restarts: an embedded SQLite file, written off the event
+// loop. Default: baton-state.db next to the config file, opened only when a key has a budget.
+struct State {
+    bool persist = true;        // false: `path: none` (spend lives in memory only)
+    std::string path;           // resolved; empty until defaulted by the loader
+    bool path_written = false;  // set in the file (else the default)
+    Millis flush_interval{200};
+};
+
 struct Config {
     std::string source_path;    // file it was loaded from
     std::string source_sha256;  // SHA-256 (hex) of the file's text (load_file only)
@@ -259,6 +340,7 @@ struct Config {
     std::vector<KeyEntry> keys;
     Pii pii;
     AuditLog audit;
+    State state;
 
     const Route* find_route(std::string_view name) const {
         for (const auto& r : routes) {

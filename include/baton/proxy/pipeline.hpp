@@ -52,6 +52,8 @@ namespace baton::proxy {
 
 struct RequestContext;
 struct Attempt;
+class UpstreamResponse;
+class UpstreamWire;
 
 class Pipeline final : public server::RequestHandler {
   public:
@@ -69,17 +71,23 @@ class Pipeline final : public server::RequestHandler {
     const Runtime& pin();
     upstream::Pool& pool_for(const Runtime& rt, size_t provider_index);
     awaitable<void> chat(RequestContext& ctx);
+    awaitable<void> messages(RequestContext& ctx);
     awaitable<void> serve(RequestContext& ctx, const policy::Plan& plan);
     void use_candidate(RequestContext& ctx, const policy::Plan& plan, size_t model_index,
                        unsigned attempts, const std::string& fallback_from);
     awaitable<Attempt> forward(RequestContext& ctx, Clock::time_point deadline);
-    awaitable<Attempt> mock(RequestContext& ctx);
+    awaitable<Attempt> mock(RequestContext& ctx, unsigned attempt_on_target,
+                            Clock::time_point deadline);
+    // Relays (or classifies) one upstream response; `wire` translates a non-OpenAI provider's.
+    awaitable<Attempt> relay(RequestContext& ctx, UpstreamResponse& up, Clock::time_point deadline,
+                             Duration idle, UpstreamWire* wire);
     metrics::Counter& attempt_counter(const std::string& provider, const std::string& model,
                                       Outcome o);
     metrics::Counter& retry_decision(std::string_view action);
     metrics::Counter& breaker_skips(const std::string& model);
     awaitable<void> admin_health(RequestContext& ctx);
     awaitable<void> admin_config(RequestContext& ctx);
+    awaitable<void> admin_keys(RequestContext& ctx);
     awaitable<void> send_error(RequestContext& ctx, const Error& e);
     awaitable<void> admin(RequestContext& ctx);
     awaitable<bool> authenticate(RequestContext& ctx);

@@ -17,7 +17,9 @@
 #include "baton/metrics/registry.hpp"
 #include "baton/policy/engine.hpp"
 #include "baton/policy/stats.hpp"
+#include "baton/proxy/health.hpp"
 #include "baton/proxy/resilience.hpp"
+#include "baton/ratelimit/budget.hpp"
 #include "baton/upstream/connection.hpp"
 
 namespace baton::proxy {
@@ -40,9 +42,8 @@ struct ModelMetrics {
 struct ProviderRuntime {
     upstream::Origin origin;  // where connections go (pool key: origin.key() + settings)
     std::string pool_key;     // origin + cap + tls profile
-    // "POST /v1/chat/completions HTTP/1.1\r\nHost: ...\r\nAuthorization: Bearer ...\r\n..."
-    // up to (not including) Content-Length. Holds the secret: never log it.
-    std::string chat_head_prefix;
+    // "GET <base_path><health_check.path> HTTP/1.1\r\n..." (also holds the secret).
+    std::string health_request;
     metrics::Histogram* upstream_duration = nullptr;
 };
 
@@ -52,13 +53,20 @@ struct Runtime {
     std::vector<std::unique_ptr<ModelMetrics>> model_metrics;  // same order as config->models
     std::unique_ptr<ModelMetrics> unknown_model_metrics;       // requests with no resolved model
     std::vector<std::string> upstream_model_json;  // per model: "\"upstream-name\"" (JSON string)
-    policy::CompiledPolicy policy;                 // routes, rules, lookup tables
+    // Per model: "POST /v1/chat/completions HTTP/1.1\r\nHost: ...\r\nAuthorization: ...\r\n..."
+    // up to (not including) Content-Length, in the provider's wire format; stream_prefix is the
+    // same for a streaming request (differs for gemini). Hold the secret: never log them.
+    std::vector<std::string> chat_prefix;
+    std::vector<std::string> stream_prefix;
+    policy::CompiledPolicy policy;  // routes, rules, lookup tables
     auth::KeyStore keys;
     std::shared_ptr<audit::AuditWriter> audit;    // null: no audit log configured // virtual keys
                                                   // (empty: no keys configured)
     std::shared_ptr<policy::LatencyStats> stats;  // live TTFT / tokens-per-second per model
     // Per model (deployment = provider + model): shared across reloads while the pair exists.
     std::vector<std::shared_ptr<CircuitBreaker>> breakers;
+    // Per provider (same order as config->providers): active health-check state.
+    std::vector<std::shared_ptr<ProviderHealth>> health;
     // baton_cost_usd_total{model,route} for every (route, candidate) and (model, model) pair.
     std::map<std::pair<std::string, size_t>, metrics::Counter*, std::less<>> cost_counters;
     metrics::Counter* cost_counter(std::string_view route, size_t model_index) const;
@@ -92,6 +100,10 @@ class SnapshotHolder {
 // Background work that must not block an event loop (audit appends). Waits for everything
 // queued; call once at shutdown, after the workers stopped.
 void finish_background_work();
+
+// The process's spend ledger (budgets per key; shared by all workers, restored from and saved to
+// the state store by the daemon).
+ratelimit::BudgetLedger& budget_ledger();
 
 // Process-wide state the pipeline reads.
 struct ProcessState {

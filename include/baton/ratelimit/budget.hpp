@@ -108,6 +108,8 @@ class BudgetLedger {
         double spent_usd = 0;
     };
     std::vector<Entry> snapshot() const;
+    // The entries of one key (empty if it has spent nothing this period or is unknown).
+    std::vector<Entry> snapshot(const std::string& key) const;
     // Loads spend; entries for periods that have ended are ignored.
     void restore(const std::vector<Entry>& entries);
     // Called after every charge (settle or abandoned hold) with the key, outside the key lock.
