@@ -61,6 +61,7 @@ void parse_keys(const Cursor& c, Draft& draft);
 void parse_pii(const Cursor& c, Draft& draft);
 void parse_audit(const Cursor& c, Draft& draft);
 void parse_state(const Cursor& c, Draft& draft);
+void parse_injection(const Cursor& c, Draft& draft);
 // Objective weights (>= 0, not all zero, missing ones are 0), normalised to sum 1.
 bool read_objective(const Cursor& c, Objective& out);
 

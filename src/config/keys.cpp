@@ -160,6 +160,41 @@ void parse_audit(const Cursor& c, Draft& draft) {
     m.field("fsync", [&](const Cursor& v) { return read_bool(v, draft.config.audit.fsync); });
 }
 
+void parse_injection(const Cursor& c, Draft& draft) {
+    static const std::vector<std::string> kActions{"flag", "route", "strip_tools", "block"};
+    static const std::vector<std::string> kCategories{"instruction_override", "prompt_leak",
+                                                      "roleplay_jailbreak",   "delimiter_injection",
+                                                      "obfuscation",          "exfiltration"};
+    auto& inj = draft.config.injection;
+    inj.enabled = true;
+    MapCursor m(c, {"action", "threshold", "route_tag", "categories"});
+    m.field("action", [&](const Cursor& v) {
+        std::string a;
+        if (!read_enum(v, "action", kActions, a)) return false;
+        inj.action = a == "route"         ? InjectionAction::route
+                     : a == "strip_tools" ? InjectionAction::strip_tools
+                     : a == "block"       ? InjectionAction::block
+                                          : InjectionAction::flag;
+        return true;
+    });
+    m.field("threshold", [&](const Cursor& v) { return read_double(v, 0.01, 100, inj.threshold); });
+    m.field("route_tag", [&](const Cursor& v) { return read_name(v, inj.route_tag); });
+    m.field("categories", [&](const Cursor& v) {
+        auto items = sequence_items(v);
+        if (!items) return false;
+        bool ok = true;
+        for (const auto& item : *items) {
+            std::string cat;
+            if (read_enum(item, "category", kCategories, cat)) {
+                inj.categories.push_back(cat);
+            } else {
+                ok = false;
+            }
+        }
+        return ok;
+    });
+}
+
 void parse_state(const Cursor& c, Draft& draft) {
     MapCursor m(c, {"path", "flush_interval"});
     auto& st = draft.config.state;

@@ -193,7 +193,7 @@ void parse_root(const YAML::Node& root, Draft& draft, Reporter& reporter) {
         return;
     }
     MapCursor m(top, {"server", "logging", "providers", "models", "routes", "rules", "auth", "keys",
-                      "pii", "audit", "state"});
+                      "pii", "audit", "state", "injection"});
     m.field("server", [&](const Cursor& v) {
         parse_server(v, draft.config.server, draft.base_dir);
         return true;
@@ -240,6 +240,10 @@ void parse_root(const YAML::Node& root, Draft& draft, Reporter& reporter) {
     });
     m.field("state", [&](const Cursor& v) {
         parse_state(v, draft);
+        return true;
+    });
+    m.field("injection", [&](const Cursor& v) {
+        parse_injection(v, draft);
         return true;
     });
     if (!draft.config.keys.empty() && draft.config.auth.secret.empty()) {

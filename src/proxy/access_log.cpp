@@ -107,6 +107,7 @@ std::string access_log_line(const RequestContext& ctx, Clock::time_point end) {
         field_int(s, "completion_tokens", ctx.completion_tokens);
     }
     if (!ctx.pii.empty()) field(s, "pii", ctx.pii);
+    if (!ctx.injection.empty()) field(s, "injection", ctx.injection);
     if (ctx.cost_usd >= 0) {
         char buf[64];
         std::snprintf(buf, sizeof buf, ",\"cost_usd\":%.9g", ctx.cost_usd);

@@ -52,6 +52,8 @@ struct RequestContext {
     std::optional<pii::Mapping> pii_mapping;     // placeholders -> values, when pii.restore is on
     std::string pii_action;         // strongest action taken: block > redact > route > allow
     std::string pii;                // classes found and what was done, e.g. "email=1:redact"
+    std::string injection;          // prompt-injection signals (scores and rule ids, no text)
+    std::string injection_header;   // "x-baton-injection: ...\r\n" when suspicious
     std::string route;              // route (or model) the plan used
     std::string variant;            // experiment variant, if any
     std::string decisive;           // what decided the choice: cost | latency | quality | ...

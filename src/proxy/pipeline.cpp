@@ -415,6 +415,68 @@ std::optional<Error> Pipeline::apply_pii(RequestContext& ctx) {
     return std::nullopt;
 }
 
+// Prompt-injection signals over every message text (guard/): flag (header + log), route (only
+// candidates tagged injection.route_tag), strip_tools (tools removed from the request), block.
+std::optional<Error> Pipeline::apply_injection(RequestContext& ctx) {
+    const auto& scanner = *ctx.rt->injection;
+    const auto& icfg = ctx.rt->config->injection;
+    std::string_view body = ctx.req.msg.body();
+    guard::Signals total, one;
+    for (const auto& span : ctx.chat.text_spans) {
+        scanner.scan(body.substr(span.begin, span.size()), guard::Encoding::json_string, one);
+        if (one.any()) scanner.merge(total, one);
+    }
+    if (!scanner.suspicious(total)) return std::nullopt;
+    static constexpr const char* kAction[] = {"flag", "route", "strip_tools", "block"};
+    const char* action = kAction[static_cast<size_t>(icfg.action)];
+    ctx.injection = total.to_string() + " action=" + action;
+    counter("baton_injection_signals_total",
+            "Requests whose prompt-injection signals crossed the threshold, by action.",
+            {{"action", action}})
+        .inc();
+    std::string categories;
+    for (size_t i = 0; i < guard::kCategoryCount; ++i) {
+        if (total.category_score[i] <= 0) continue;
+        if (!categories.empty()) categories += ",";
+        categories += guard::category_name(static_cast<guard::Category>(i));
+    }
+    char score[32];
+    std::snprintf(score, sizeof score, "%.2f", total.score);
+    std::string header = "x-baton-injection: score=" + std::string(score) +
+                         "; categories=" + categories + "; action=" + action + "\r\n";
+    switch (icfg.action) {
+        case config::InjectionAction::block:
+            return make_error(Errc::invalid_request,
+                              "the request was blocked: its messages look like a prompt-injection "
+                              "or jailbreak attempt (" +
+                                  categories + ")",
+                              "messages");
+        case config::InjectionAction::route:
+            ctx.required_tags.push_back(icfg.route_tag);
+            break;
+        case config::InjectionAction::strip_tools: {
+            nlohmann::ordered_json j = nlohmann::ordered_json::parse(body, nullptr, false);
+            if (j.is_object() &&
+                (j.contains("tools") || j.contains("tool_choice") || j.contains("functions"))) {
+                for (const char* k : {"tools", "tool_choice", "parallel_tool_calls", "functions",
+                                      "function_call"}) {
+                    j.erase(k);
+                }
+                ctx.req.msg.body() = j.dump();
+                auto rescanned = openai::scan_chat_request(ctx.req.msg.body());
+                if (!rescanned) return rescanned.error();
+                ctx.chat = std::move(*rescanned);
+                ctx.model_asked = ctx.chat.model;
+            }
+            break;
+        }
+        case config::InjectionAction::flag:
+            break;
+    }
+    ctx.injection_header = std::move(header);
+    return std::nullopt;
+}
+
 awaitable<bool> Pipeline::authenticate(RequestContext& ctx) {
     const auto& rt = *ctx.rt;
     bool admin_path = ctx.path.starts_with("/admin/") || ctx.path == "/v1/route/explain";
@@ -568,6 +630,12 @@ awaitable<void> Pipeline::chat(RequestContext& ctx) {
             co_return;
         }
     }
+    if (ctx.rt->injection) {
+        if (auto e = apply_injection(ctx)) {
+            co_await send_error(ctx, *e);
+            co_return;
+        }
+    }
     auto plan = make_plan(ctx);
     if (!plan.ok()) {
         co_await send_error(ctx, *plan.error);
@@ -651,6 +719,7 @@ void Pipeline::use_candidate(RequestContext& ctx, const policy::Plan& plan, size
         .append(std::to_string(attempts))
         .append("\r\n");
     ctx.decision_headers.append(ctx.rate_headers);
+    ctx.decision_headers.append(ctx.injection_header);
     if (!fallback_from.empty()) {
         ctx.decision_headers.append("x-baton-fallback-from: ").append(fallback_from).append("\r\n");
     }

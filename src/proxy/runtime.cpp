@@ -166,6 +166,18 @@ std::shared_ptr<const Runtime> build_runtime(std::shared_ptr<const config::Confi
         if (!w) w = audit::AuditWriter::open({cfg->audit.path, cfg->audit.fsync, {}});
         rt->audit = w;
     }
+    if (cfg->injection.enabled) {
+        guard::GuardConfig gc;
+        gc.threshold = cfg->injection.threshold;
+        if (!cfg->injection.categories.empty()) {
+            gc.enabled.clear();
+            for (const auto& name : cfg->injection.categories) {
+                guard::Category c{};
+                if (guard::parse_category(name, c)) gc.enabled.push_back(c);
+            }
+        }
+        rt->injection = guard::InjectionScanner::compile(gc);
+    }
     rt->stats = std::make_shared<policy::LatencyStats>(cfg->models.size());
     if (previous && previous->stats) {
         rt->stats->import_from(*previous->stats, *previous->config, *cfg);

@@ -327,6 +327,16 @@ struct State {
     Millis flush_interval{200};
 };
 
+// Prompt-injection / jailbreak signals (docs/security.md): heuristics, not a guarantee.
+enum class InjectionAction { flag, route, strip_tools, block };
+struct Injection {
+    bool enabled = false;  // an `injection:` block is present
+    InjectionAction action = InjectionAction::flag;
+    double threshold = 1.0;               // score at which a request counts as suspicious
+    std::string route_tag = "hardened";   // action route: only candidates with this tag
+    std::vector<std::string> categories;  // empty = all
+};
+
 struct Config {
     std::string source_path;    // file it was loaded from
     std::string source_sha256;  // SHA-256 (hex) of the file's text (load_file only)
@@ -341,6 +351,7 @@ struct Config {
     Pii pii;
     AuditLog audit;
     State state;
+    Injection injection;
 
     const Route* find_route(std::string_view name) const {
         for (const auto& r : routes) {

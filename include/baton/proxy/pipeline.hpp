@@ -92,6 +92,7 @@ class Pipeline final : public server::RequestHandler {
     awaitable<void> admin(RequestContext& ctx);
     awaitable<bool> authenticate(RequestContext& ctx);
     std::optional<Error> apply_pii(RequestContext& ctx);
+    std::optional<Error> apply_injection(RequestContext& ctx);
     metrics::Counter& pii_counter(pii::Class cls, const char* action);
     awaitable<void> explain(RequestContext& ctx);
     policy::Plan make_plan(RequestContext& ctx, bool for_explain = false);

@@ -7,6 +7,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -14,6 +15,7 @@
 #include "baton/auth/keys.hpp"
 #include "baton/config/model.hpp"
 #include "baton/core/clock.hpp"
+#include "baton/guard/injection.hpp"
 #include "baton/metrics/registry.hpp"
 #include "baton/policy/engine.hpp"
 #include "baton/policy/stats.hpp"
@@ -67,6 +69,7 @@ struct Runtime {
     std::vector<std::shared_ptr<CircuitBreaker>> breakers;
     // Per provider (same order as config->providers): active health-check state.
     std::vector<std::shared_ptr<ProviderHealth>> health;
+    std::optional<guard::InjectionScanner> injection;  // set when config.injection.enabled
     // baton_cost_usd_total{model,route} for every (route, candidate) and (model, model) pair.
     std::map<std::pair<std::string, size_t>, metrics::Counter*, std::less<>> cost_counters;
     metrics::Counter* cost_counter(std::string_view route, size_t model_index) const;
