@@ -336,36 +336,22 @@ void parse_provider(const Cursor& item, Draft& draft, Provider& p, ProviderInfo&
                                              "needed for kind azure, e.g. "
                                              "https://RESOURCE.openai.azure.com")
                                  : m.get("base_url");
-    // Official endpoints are the defaults where there is one.
-    std::string default_url = kind == "anthropic" ? "https://api.anthropic.com/v1"
-                              : kind == "gemini"
-                                  ? "https://generativelanguage.googleapis.com/v1beta"
-                                  : "";
-    if (!url && !default_url.empty()) {
+    // The written base_url, else the official endpoint where there is one.
+    std::string text = kind == "anthropic" ? "https://api.anthropic.com/v1"
+                       : kind == "gemini"  ? "https://generativelanguage.googleapis.com/v1beta"
+                                           : "";
+    if (url && !read_string(*url, text)) text.clear();
+    if (!text.empty()) {
         ParsedUrl parsed;
         std::string error;
-        if (parse_base_url(default_url, parsed, error)) {
+        if (parse_base_url(text, parsed, error)) {
             p.base_url = parsed.normalized;
             p.tls = parsed.tls;
             p.host = parsed.host;
             p.port = parsed.port;
             p.base_path = parsed.base_path;
-        }
-    }
-    if (url) {
-        std::string text;
-        if (read_string(*url, text)) {
-            ParsedUrl parsed;
-            std::string error;
-            if (parse_base_url(text, parsed, error)) {
-                p.base_url = parsed.normalized;
-                p.tls = parsed.tls;
-                p.host = parsed.host;
-                p.port = parsed.port;
-                p.base_path = parsed.base_path;
-            } else {
-                url->error(error);
-            }
+        } else if (url) {
+            url->error(error);
         }
     }
     if (p.kind != ProviderKind::mock) {

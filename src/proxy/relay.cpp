@@ -69,11 +69,14 @@ awaitable<Attempt> Pipeline::relay(RequestContext& ctx, UpstreamResponse& up,
         // head in one write.
         const bool success = status < 400 && !wrong_shape;
         const uint64_t limit = success ? kMaxUpstreamBody : kMaxErrorBody;
-        if (success && cl && *cl > limit) {
+        auto too_large = [&] {
             up.abandon();
-            co_return gateway_failure(Outcome::malformed, Errc::upstream_protocol,
-                                      "provider \"" + pname + "\" response body is larger than " +
-                                          std::to_string(limit >> 20) + " MiB");
+            return gateway_failure(Outcome::malformed, Errc::upstream_protocol,
+                                   "provider \"" + pname + "\" response body is larger than " +
+                                       std::to_string(limit >> 20) + " MiB");
+        };
+        if (success && cl && *cl > limit) {
+            co_return too_large();
         }
         std::string resp;
         size_t off = 0;
@@ -101,10 +104,7 @@ awaitable<Attempt> Pipeline::relay(RequestContext& ctx, UpstreamResponse& up,
                                           (rec ? rec.message() : "connection closed"));
         }
         if (success && !up.done()) {  // chunked and past the limit
-            up.abandon();
-            co_return gateway_failure(Outcome::malformed, Errc::upstream_protocol,
-                                      "provider \"" + pname + "\" response body is larger than " +
-                                          std::to_string(limit >> 20) + " MiB");
+            co_return too_large();
         }
         up.finish();
         if (wire) {  // the provider's format → OpenAI's
@@ -265,7 +265,7 @@ awaitable<Attempt> Pipeline::relay(RequestContext& ctx, UpstreamResponse& up,
     auto hs = h.finish(ctx.out.keep_alive);
     Attempt committed;
     committed.committed = true;
-    std::string first_out(to_client(first));
+    std::string_view first_out = to_client(first);  // (valid until the next to_client)
     if (!co_await ctx.out.write_head(hs) || !co_await ctx.out.write_chunk(first_out)) {
         up.abandon();
         ctx.status = 499;

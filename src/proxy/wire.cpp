@@ -16,14 +16,17 @@ std::optional<Json> parse(std::string_view text) {
     return j;
 }
 
-class AnthropicWire final : public UpstreamWire {
+// One provider format's response translation: Traits names its stream translator and its
+// response / error / stream-event functions (below).
+template <class Traits>
+class TranslatingWire final : public UpstreamWire {
   public:
-    AnthropicWire(bool include_usage, int64_t created)
+    TranslatingWire(bool include_usage, int64_t created)
         : tr_({translate::ResponseMeta{{}, {}, created}, include_usage, true}), created_(created) {}
 
     bool translate_body(unsigned& status, std::string& body, std::string& why) override {
         if (status >= 400) {
-            auto e = translate::anthropic_error_to_openai(status, body);
+            auto e = Traits::error(status, body);
             status = e.status;
             body = e.body.dump();
             return true;
@@ -33,48 +36,7 @@ class AnthropicWire final : public UpstreamWire {
             why = "a body that is not JSON";
             return false;
         }
-        auto r = translate::anthropic_to_openai_response(*j, {{}, {}, created_});
-        if (!r) {
-            why = "a message Baton cannot read: " + r.error().message;
-            return false;
-        }
-        body = r->dump();
-        return true;
-    }
-    std::string_view feed(std::string_view bytes) override {
-        out_.clear();
-        decoder_.feed(bytes,
-                      [&](const openai::SseEvent& ev) { out_ += tr_.feed(ev.event, ev.data); });
-        return out_;
-    }
-    std::string finish() override { return tr_.finish(); }
-    bool failed() const override { return tr_.failed(); }
-
-  private:
-    openai::SseDecoder decoder_;
-    translate::AnthropicStreamToOpenAI tr_;
-    int64_t created_;
-    std::string out_;
-};
-
-class GeminiWire final : public UpstreamWire {
-  public:
-    GeminiWire(bool include_usage, int64_t created)
-        : tr_({translate::ResponseMeta{{}, {}, created}, include_usage, true}), created_(created) {}
-
-    bool translate_body(unsigned& status, std::string& body, std::string& why) override {
-        if (status >= 400) {
-            auto e = translate::gemini_error_to_openai(status, body);
-            status = e.status;
-            body = e.body.dump();
-            return true;
-        }
-        auto j = parse(body);
-        if (!j) {
-            why = "a body that is not JSON";
-            return false;
-        }
-        auto r = translate::gemini_to_openai_response(*j, {{}, {}, created_});
+        auto r = Traits::response(*j, {{}, {}, created_});
         if (!r) {
             why = "a response Baton cannot read: " + r.error().message;
             return false;
@@ -84,7 +46,7 @@ class GeminiWire final : public UpstreamWire {
     }
     std::string_view feed(std::string_view bytes) override {
         out_.clear();
-        decoder_.feed(bytes, [&](const openai::SseEvent& ev) { out_ += tr_.feed(ev.data); });
+        decoder_.feed(bytes, [&](const openai::SseEvent& ev) { out_ += Traits::event(tr_, ev); });
         return out_;
     }
     std::string finish() override { return tr_.finish(); }
@@ -92,9 +54,33 @@ class GeminiWire final : public UpstreamWire {
 
   private:
     openai::SseDecoder decoder_;
-    translate::GeminiStreamToOpenAI tr_;
+    typename Traits::Stream tr_;
     int64_t created_;
     std::string out_;
+};
+
+struct AnthropicTraits {
+    using Stream = translate::AnthropicStreamToOpenAI;
+    static translate::HttpError error(unsigned status, std::string_view body) {
+        return translate::anthropic_error_to_openai(status, body);
+    }
+    static translate::Result<Json> response(const Json& j, const translate::ResponseMeta& m) {
+        return translate::anthropic_to_openai_response(j, m);
+    }
+    static std::string event(Stream& tr, const openai::SseEvent& ev) {
+        return tr.feed(ev.event, ev.data);
+    }
+};
+
+struct GeminiTraits {
+    using Stream = translate::GeminiStreamToOpenAI;
+    static translate::HttpError error(unsigned status, std::string_view body) {
+        return translate::gemini_error_to_openai(status, body);
+    }
+    static translate::Result<Json> response(const Json& j, const translate::ResponseMeta& m) {
+        return translate::gemini_to_openai_response(j, m);
+    }
+    static std::string event(Stream& tr, const openai::SseEvent& ev) { return tr.feed(ev.data); }
 };
 
 }  // namespace
@@ -121,9 +107,9 @@ std::unique_ptr<UpstreamWire> make_upstream_wire(config::ProviderKind kind, bool
                                                  int64_t created) {
     switch (kind) {
         case config::ProviderKind::anthropic:
-            return std::make_unique<AnthropicWire>(include_usage, created);
+            return std::make_unique<TranslatingWire<AnthropicTraits>>(include_usage, created);
         case config::ProviderKind::gemini:
-            return std::make_unique<GeminiWire>(include_usage, created);
+            return std::make_unique<TranslatingWire<GeminiTraits>>(include_usage, created);
         default:
             return nullptr;
     }

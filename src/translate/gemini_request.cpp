@@ -17,15 +17,6 @@ namespace {
 
 using namespace detail;
 
-// Top-level fields that change the meaning of a request and have no Gemini equivalent here.
-// (Other untranslated fields are left out and reported in Translated::dropped.)
-constexpr std::array kRejectedIfSet = {
-    std::string_view{"functions"},
-    std::string_view{"function_call"},
-    std::string_view{"audio"},
-    std::string_view{"web_search_options"},
-};
-
 std::string to_lower(std::string_view s) {
     std::string out(s);
     for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -34,24 +25,10 @@ std::string to_lower(std::string_view s) {
 
 // ---- media ------------------------------------------------------------------------------------
 
-struct DataUrl {
-    std::string mime;
-    std::string data;
-};
-
-// "data:<mime>[;param]*;base64,<data>"; nullopt if not a base64 data URL.
-std::optional<DataUrl> parse_data_url(std::string_view url) {
-    if (url.substr(0, 5) != "data:") return std::nullopt;
-    const size_t comma = url.find(',');
-    if (comma == std::string_view::npos) return std::nullopt;
-    const std::string_view header = url.substr(5, comma - 5);
-    const size_t semi = header.find(';');
-    if (semi == std::string_view::npos || header.find(";base64") == std::string_view::npos) {
-        return std::nullopt;
-    }
-    DataUrl d{to_lower(header.substr(0, semi)), std::string(url.substr(comma + 1))};
-    if (d.mime == "image/jpg") d.mime = "image/jpeg";
-    if (d.mime.find('/') == std::string::npos) return std::nullopt;
+// A base64 data URL whose media type has a subtype (else it is not sent inline).
+std::optional<DataUrl> parse_media_data_url(std::string_view url) {
+    auto d = parse_data_url(url);
+    if (d && d->mime.find('/') == std::string::npos) return std::nullopt;
     return d;
 }
 
@@ -91,7 +68,7 @@ Result<json> image_part(const json& part, const std::string& param,
     const std::string& u = url->get_ref<const std::string&>();
     const std::string uparam = at(at(param, "image_url"), "url");
     if (u.rfind("data:", 0) == 0) {
-        auto d = parse_data_url(u);
+        auto d = parse_media_data_url(u);
         if (!d) return invalid("only base64 data: URLs are supported", uparam);
         return json{{"inlineData", {{"mimeType", d->mime}, {"data", std::move(d->data)}}}};
     }
@@ -128,7 +105,7 @@ Result<json> file_part(const json& part, const std::string& param) {
     if (!data || !data->is_string())
         return invalid("file part needs file.file_data", at(fp, "file_data"));
     const std::string& d = data->get_ref<const std::string&>();
-    if (auto url = parse_data_url(d)) {
+    if (auto url = parse_media_data_url(d)) {
         return json{{"inlineData", {{"mimeType", url->mime}, {"data", std::move(url->data)}}}};
     }
     // Bare base64: the file name must tell the type.
@@ -794,7 +771,7 @@ Result<Translated> to_gemini_unguarded(const json& chat, const GeminiRequestOpti
             if (m != "text") return invalid("only text output is supported", "modalities");
         }
     }
-    for (auto key : kRejectedIfSet) {
+    for (auto key : kRejectedChatFields) {
         if (find(chat, key)) {
             return invalid("\"" + std::string(key) + "\" is not supported for Gemini models",
                            std::string(key));

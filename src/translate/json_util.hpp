@@ -1,5 +1,7 @@
 #pragma once
 // Private helpers of the translators: null-tolerant lookups, JSON paths, error values, dumping.
+#include <array>
+#include <cctype>
 #include <cstdint>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -110,6 +112,37 @@ inline std::optional<json> parse(std::string_view text) {
     json j = json::parse(text.begin(), text.end(), nullptr, false);
     if (j.is_discarded()) return std::nullopt;
     return j;
+}
+
+// Top-level OpenAI chat fields that change the meaning of a request and have no equivalent at
+// Anthropic or Gemini: rejected rather than dropped. (Other untranslated fields are left out and
+// reported in Translated::dropped.)
+inline constexpr std::array kRejectedChatFields = {
+    std::string_view{"functions"},
+    std::string_view{"function_call"},
+    std::string_view{"audio"},
+    std::string_view{"web_search_options"},
+};
+
+struct DataUrl {
+    std::string mime;  // lower-cased; image/jpg normalised to image/jpeg
+    std::string data;  // the base64 payload
+};
+
+// "data:<mime>[;param]*;base64,<data>"; nullopt if not a base64 data URL.
+inline std::optional<DataUrl> parse_data_url(std::string_view url) {
+    if (url.substr(0, 5) != "data:") return std::nullopt;
+    const size_t comma = url.find(',');
+    if (comma == std::string_view::npos) return std::nullopt;
+    const std::string_view header = url.substr(5, comma - 5);
+    const size_t semi = header.find(';');
+    if (semi == std::string_view::npos || header.find(";base64") == std::string_view::npos) {
+        return std::nullopt;
+    }
+    DataUrl d{std::string(header.substr(0, semi)), std::string(url.substr(comma + 1))};
+    for (auto& c : d.mime) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (d.mime == "image/jpg") d.mime = "image/jpeg";
+    return d;
 }
 
 }  // namespace baton::translate::detail

@@ -19,27 +19,6 @@ struct Turn {
     json blocks = json::array();
 };
 
-struct DataUrl {
-    std::string mime;
-    std::string data;
-};
-
-// "data:<mime>[;param]*;base64,<data>"; nullopt if not a base64 data URL.
-std::optional<DataUrl> parse_data_url(std::string_view url) {
-    if (url.substr(0, 5) != "data:") return std::nullopt;
-    const size_t comma = url.find(',');
-    if (comma == std::string_view::npos) return std::nullopt;
-    const std::string_view header = url.substr(5, comma - 5);
-    const size_t semi = header.find(';');
-    if (semi == std::string_view::npos || header.find(";base64") == std::string_view::npos) {
-        return std::nullopt;
-    }
-    DataUrl d{std::string(header.substr(0, semi)), std::string(url.substr(comma + 1))};
-    for (auto& c : d.mime) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    if (d.mime == "image/jpg") d.mime = "image/jpeg";
-    return d;
-}
-
 bool is_image_mime(std::string_view m) {
     return m == "image/jpeg" || m == "image/png" || m == "image/gif" || m == "image/webp";
 }

@@ -12,15 +12,6 @@ namespace {
 
 using namespace detail;
 
-// Top-level fields that change the meaning of a request and have no Anthropic equivalent.
-// (Other untranslated fields are left out and reported in Translated::dropped.)
-constexpr std::array kRejectedIfSet = {
-    std::string_view{"functions"},
-    std::string_view{"function_call"},
-    std::string_view{"audio"},
-    std::string_view{"web_search_options"},
-};
-
 bool valid_tool_name(std::string_view n) {
     if (n.empty() || n.size() > 128) return false;
     return std::all_of(n.begin(), n.end(), [](char c) {
@@ -293,7 +284,7 @@ static Result<Translated> to_anthropic_unguarded(const json& chat,
             if (m != "text") return invalid("only text output is supported", "modalities");
         }
     }
-    for (auto key : kRejectedIfSet) {
+    for (auto key : kRejectedChatFields) {
         if (find(chat, key))
             return invalid("\"" + std::string(key) + "\" is not supported for Anthropic models",
                            std::string(key));

@@ -16,12 +16,17 @@
 //                     capabilities, tags, price, ttft, deprecation) → scores (cost, live
 //                     latency, quality for the complexity tier) → ranked candidates; 404 for an
 //                     unknown name (lists models and routes), 422 when nothing qualifies
-//   5. attempt loop   Pipeline::serve: candidates in plan order; providers without a key and
-//                     open breakers skipped (401 names the env var when nothing else is left)
-//   6. forward        kind mock: answer in-process (latency, chunks, failure injection)
-//                     kind openai: pool.acquire → write head + body with only "model" spliced
-//                     → read response head (first_byte timeout)             → 502 / 504
-//   7. relay          non-stream: body read whole, sent with the head in one write
+//   3c. injection     guard signals over message texts (when configured): flag / route /
+//                     strip_tools / block
+//   5. attempt loop   Pipeline::serve: candidates in plan order; providers without a key,
+//                     failing their health check, and open breakers skipped (401 names the env
+//                     var when nothing else is left); a route's resilience settings apply
+//   6. forward        kind mock: a scripted MockResponse (latency, chunks, named faults)
+//                     kind openai/azure: pool.acquire → write head + body with only "model"
+//                     spliced → read response head (first_byte timeout)     → 502 / 504
+//                     kind anthropic/gemini: body translated (wire.hpp), same I/O
+//   7. relay          (relay.cpp) one path for mock and real responses, any wire format;
+//                     non-stream: body read whole, sent with the head in one write
 //                     stream: each upstream piece written as one chunk as it arrives (the next
 //                     read starts after the write completes: backpressure); a client that
 //                     disconnects closes the upstream connection; a failure after the first
@@ -32,7 +37,9 @@
 //                     open circuit breakers are skipped; x-baton-attempts/-fallback-from say so
 //   8. finish         connection back to the pool only if the response was read completely;
 //                     metrics; one access-log line (no prompt text, no keys)
-// Every error response is produced by openai::error_body (one mapping table).
+// POST /v1/messages (Anthropic clients) enters at messages(): translated to an OpenAI request,
+// then the same steps; answers, stream events and errors go back in Anthropic's shape.
+// Every error response is produced by error_body_for (openai::error_body, or Anthropic's shape).
 #include <initializer_list>
 #include <map>
 #include <memory>

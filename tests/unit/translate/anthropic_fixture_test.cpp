@@ -22,52 +22,6 @@ using namespace test;
 
 constexpr int64_t kCreated = 1767225600;  // 2026-01-01T00:00:00Z
 
-bool updating() {
-    const char* v = std::getenv("BATON_UPDATE_FIXTURES");
-    return v && std::string(v) == "1";
-}
-
-void write_file(const std::filesystem::path& p, const std::string& text) {
-    std::ofstream(p, std::ios::binary) << text;
-}
-
-// Compares `actual` with the expected file (or rewrites it when updating).
-void check_json(const std::filesystem::path& expected_path, const json& actual) {
-    if (updating()) {
-        write_file(expected_path, actual.dump(2) + "\n");
-        return;
-    }
-    ASSERT_TRUE(std::filesystem::exists(expected_path)) << expected_path;
-    EXPECT_EQ(Unordered(read_json(expected_path)), Unordered(actual))
-        << expected_path << "\nactual:\n"
-        << actual.dump(2);
-}
-
-void check_sse(const std::filesystem::path& expected_path, const std::string& actual) {
-    if (updating()) {
-        write_file(expected_path, actual);
-        return;
-    }
-    ASSERT_TRUE(std::filesystem::exists(expected_path)) << expected_path;
-    // Compared as events with parsed JSON data, so key order does not matter.
-    EXPECT_EQ(Unordered(events_json(parse_sse(read_file(expected_path)))),
-              Unordered(events_json(parse_sse(actual))))
-        << expected_path << "\nactual:\n"
-        << actual;
-}
-
-void check_error_case(const std::filesystem::path& p,
-                      const std::function<Result<json>(const json&)>& run) {
-    const json spec = read_json(p);
-    const json& input = spec.contains("request") ? spec["request"] : spec["response"];
-    auto r = run(input);
-    ASSERT_FALSE(r.has_value()) << p << " translated unexpectedly:\n" << r->dump(2);
-    EXPECT_EQ(r.error().param, spec["param"].get<std::string>()) << p;
-    EXPECT_NE(r.error().message.find(spec["message_contains"].get<std::string>()),
-              std::string::npos)
-        << p << ": " << r.error().message;
-}
-
 TEST(AnthropicFixtures, ChatToMessages) {
     const auto dir = fixture_root() / "chat_to_messages";
     const auto names = cases("chat_to_messages", ".openai.json");

@@ -24,66 +24,10 @@ using namespace test;
 
 constexpr int64_t kCreated = 1767225600;  // 2026-01-01T00:00:00Z
 
-std::filesystem::path gemini_root() {
-    return std::filesystem::path(BATON_SOURCE_DIR) / "tests/fixtures/providers/gemini";
-}
+std::filesystem::path gemini_root() { return fixture_root("gemini"); }
 
-// Case names in gemini_root()/dir whose files end with `suffix` (sorted).
 std::vector<std::string> gemini_cases(const std::string& dir, const std::string& suffix) {
-    std::vector<std::string> out;
-    for (const auto& e : std::filesystem::directory_iterator(gemini_root() / dir)) {
-        const std::string name = e.path().filename().string();
-        if (name.size() > suffix.size() &&
-            name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0) {
-            out.push_back(name.substr(0, name.size() - suffix.size()));
-        }
-    }
-    std::sort(out.begin(), out.end());
-    return out;
-}
-
-bool updating() {
-    const char* v = std::getenv("BATON_UPDATE_FIXTURES");
-    return v && std::string(v) == "1";
-}
-
-void write_file(const std::filesystem::path& p, const std::string& text) {
-    std::ofstream(p, std::ios::binary) << text;
-}
-
-void check_json(const std::filesystem::path& expected_path, const json& actual) {
-    if (updating()) {
-        write_file(expected_path, actual.dump(2) + "\n");
-        return;
-    }
-    ASSERT_TRUE(std::filesystem::exists(expected_path)) << expected_path;
-    EXPECT_EQ(Unordered(read_json(expected_path)), Unordered(actual))
-        << expected_path << "\nactual:\n"
-        << actual.dump(2);
-}
-
-void check_sse(const std::filesystem::path& expected_path, const std::string& actual) {
-    if (updating()) {
-        write_file(expected_path, actual);
-        return;
-    }
-    ASSERT_TRUE(std::filesystem::exists(expected_path)) << expected_path;
-    EXPECT_EQ(Unordered(events_json(parse_sse(read_file(expected_path)))),
-              Unordered(events_json(parse_sse(actual))))
-        << expected_path << "\nactual:\n"
-        << actual;
-}
-
-void check_error_case(const std::filesystem::path& p,
-                      const std::function<Result<json>(const json&)>& run) {
-    const json spec = read_json(p);
-    const json& input = spec.contains("request") ? spec["request"] : spec["response"];
-    auto r = run(input);
-    ASSERT_FALSE(r.has_value()) << p << " translated unexpectedly:\n" << r->dump(2);
-    EXPECT_EQ(r.error().param, spec["param"].get<std::string>()) << p;
-    EXPECT_NE(r.error().message.find(spec["message_contains"].get<std::string>()),
-              std::string::npos)
-        << p << ": " << r.error().message;
+    return cases(dir, suffix, "gemini");
 }
 
 TEST(GeminiFixtures, ChatToGemini) {

@@ -17,19 +17,14 @@ namespace {
 using test::json;
 
 std::filesystem::path gemini_dir(const std::string& dir) {
-    return std::filesystem::path(BATON_SOURCE_DIR) / "tests/fixtures/providers/gemini" / dir;
+    return test::fixture_root("gemini") / dir;
 }
 
 std::vector<std::filesystem::path> files(const std::string& dir, const std::string& suffix) {
     std::vector<std::filesystem::path> out;
-    for (const auto& e : std::filesystem::directory_iterator(gemini_dir(dir))) {
-        const std::string name = e.path().filename().string();
-        if (name.size() > suffix.size() &&
-            name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0) {
-            out.push_back(e.path());
-        }
+    for (const auto& name : test::cases(dir, suffix, "gemini")) {
+        out.push_back(gemini_dir(dir) / (name + suffix));
     }
-    std::sort(out.begin(), out.end());
     return out;
 }
 

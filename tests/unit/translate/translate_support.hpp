@@ -5,8 +5,10 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
@@ -15,6 +17,7 @@
 #include <vector>
 
 #include "baton/openai/sse.hpp"
+#include "baton/translate/common.hpp"
 
 namespace baton::translate::test {
 
@@ -22,8 +25,9 @@ using json = nlohmann::ordered_json;
 // Order-insensitive form for comparisons (JSON objects are unordered).
 using Unordered = nlohmann::json;
 
-inline std::filesystem::path fixture_root() {
-    return std::filesystem::path(BATON_SOURCE_DIR) / "tests/fixtures/providers/anthropic";
+// tests/fixtures/providers/<provider>/
+inline std::filesystem::path fixture_root(std::string_view provider = "anthropic") {
+    return std::filesystem::path(BATON_SOURCE_DIR) / "tests/fixtures/providers" / provider;
 }
 
 inline std::string read_file(const std::filesystem::path& p) {
@@ -35,10 +39,11 @@ inline std::string read_file(const std::filesystem::path& p) {
 
 inline json read_json(const std::filesystem::path& p) { return json::parse(read_file(p)); }
 
-// Case names in fixture_root()/dir whose files end with `suffix` (sorted).
-inline std::vector<std::string> cases(const std::string& dir, const std::string& suffix) {
+// Case names in fixture_root(provider)/dir whose files end with `suffix` (sorted).
+inline std::vector<std::string> cases(const std::string& dir, const std::string& suffix,
+                                      std::string_view provider = "anthropic") {
     std::vector<std::string> out;
-    for (const auto& e : std::filesystem::directory_iterator(fixture_root() / dir)) {
+    for (const auto& e : std::filesystem::directory_iterator(fixture_root(provider) / dir)) {
         const std::string name = e.path().filename().string();
         if (name.size() > suffix.size() &&
             name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0) {
@@ -185,6 +190,54 @@ inline json accumulate_anthropic(const std::vector<Event>& events) {
     }
     out["message"] = msg;
     return out;
+}
+
+// ---- fixture checks (BATON_UPDATE_FIXTURES=1 rewrites the expected files) -------------------
+
+inline bool updating() {
+    const char* v = std::getenv("BATON_UPDATE_FIXTURES");
+    return v && std::string(v) == "1";
+}
+
+inline void write_file(const std::filesystem::path& p, const std::string& text) {
+    std::ofstream(p, std::ios::binary) << text;
+}
+
+// Compares `actual` with the expected file (or rewrites it when updating).
+inline void check_json(const std::filesystem::path& expected_path, const json& actual) {
+    if (updating()) {
+        write_file(expected_path, actual.dump(2) + "\n");
+        return;
+    }
+    ASSERT_TRUE(std::filesystem::exists(expected_path)) << expected_path;
+    EXPECT_EQ(Unordered(read_json(expected_path)), Unordered(actual))
+        << expected_path << "\nactual:\n"
+        << actual.dump(2);
+}
+
+inline void check_sse(const std::filesystem::path& expected_path, const std::string& actual) {
+    if (updating()) {
+        write_file(expected_path, actual);
+        return;
+    }
+    ASSERT_TRUE(std::filesystem::exists(expected_path)) << expected_path;
+    // Compared as events with parsed JSON data, so key order does not matter.
+    EXPECT_EQ(Unordered(events_json(parse_sse(read_file(expected_path)))),
+              Unordered(events_json(parse_sse(actual))))
+        << expected_path << "\nactual:\n"
+        << actual;
+}
+
+inline void check_error_case(const std::filesystem::path& p,
+                             const std::function<Result<json>(const json&)>& run) {
+    const json spec = read_json(p);
+    const json& input = spec.contains("request") ? spec["request"] : spec["response"];
+    auto r = run(input);
+    ASSERT_FALSE(r.has_value()) << p << " translated unexpectedly:\n" << r->dump(2);
+    EXPECT_EQ(r.error().param, spec["param"].get<std::string>()) << p;
+    EXPECT_NE(r.error().message.find(spec["message_contains"].get<std::string>()),
+              std::string::npos)
+        << p << ": " << r.error().message;
 }
 
 }  // namespace baton::translate::test
