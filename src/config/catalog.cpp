@@ -104,7 +104,7 @@ bool read_deprecation(const Cursor& c, Deprecation& out, ModelInfo& info) {
 void parse_model(const Cursor& item, Model& model, ModelInfo& info) {
     MapCursor m(item, {"name", "provider", "upstream_model", "context_window", "max_output_tokens",
                        "capabilities", "price", "quality", "tags", "latency_hint", "deprecated",
-                       "mock_fault"});
+                       "mock_fault", "kind"});
     info.pos = item.pos();
     if (!m.ok() && !item.is_map()) return;
     if (auto v = m.require("name"); v && read_name(*v, model.name)) {
@@ -120,6 +120,12 @@ void parse_model(const Cursor& item, Model& model, ModelInfo& info) {
     }
     m.field("upstream_model",
             [&](const Cursor& v) { return read_string(v, model.upstream_model); });
+    m.field("kind", [&](const Cursor& v) {
+        std::string k;
+        if (!read_enum(v, "kind", {"chat", "embedding"}, k)) return false;
+        model.kind = k == "embedding" ? ModelKind::embedding : ModelKind::chat;
+        return true;
+    });
     if (auto v = m.get("mock_fault"); v && read_name(*v, model.mock_fault)) {
         info.mock_fault_pos = v->pos();
     }

@@ -14,9 +14,9 @@ namespace baton::config::detail {
 namespace {
 
 const std::vector<std::string> kProviderKeys{
-    "name",       "kind",         "base_url",    "api_key",          "max_connections",
-    "pool_idle",  "timeouts",     "tls",         "headers",          "mock",
-    "resilience", "health_check", "api_version", "anthropic_version"};
+    "name",       "kind",         "base_url",    "api_key",           "max_connections",
+    "pool_idle",  "timeouts",     "tls",         "headers",           "mock",
+    "resilience", "health_check", "api_version", "anthropic_version", "quirks"};
 const std::vector<std::string> kKinds{"openai", "azure", "anthropic", "gemini", "mock"};
 
 std::string resolve_path(const std::string& base_dir, const std::string& path) {
@@ -381,6 +381,21 @@ void parse_provider(const Cursor& item, Draft& draft, Provider& p, ProviderInfo&
         if (!read_string(v, p.api_version)) return false;
         if (kind != "azure") v.warning("ignored: api_version applies only to kind azure");
         return true;
+    });
+    m.field("quirks", [&](const Cursor& q) {
+        MapCursor qm(q, {"max_tokens_field", "drop_fields"});
+        bool ok = qm.ok();
+        ok &= qm.field("max_tokens_field", [&](const Cursor& v) {
+            return read_enum(v, "max_tokens_field", {"max_tokens", "max_completion_tokens"},
+                             p.quirks.max_tokens_field);
+        });
+        ok &= qm.field("drop_fields",
+                       [&](const Cursor& v) { return read_string_list(v, p.quirks.drop_fields); });
+        if (ok && kind != "openai" && kind != "azure") {
+            q.warning("ignored: quirks apply only to kinds openai and azure");
+            p.quirks = {};
+        }
+        return ok;
     });
     m.field("anthropic_version", [&](const Cursor& v) {
         if (!read_string(v, p.anthropic_version)) return false;

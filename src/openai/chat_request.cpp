@@ -107,6 +107,8 @@ constexpr uint32_t f_tools = 1u << 8;
 constexpr uint32_t f_functions = 1u << 9;
 constexpr uint32_t f_user = 1u << 10;
 constexpr uint32_t f_response_format = 1u << 11;
+constexpr uint32_t f_prompt = 1u << 12;  // completions
+constexpr uint32_t f_input = 1u << 13;   // embeddings
 
 uint32_t top_field_of(std::string_view k) {
     switch (k.size()) {
@@ -115,9 +117,9 @@ uint32_t top_field_of(std::string_view k) {
         case 4:
             return k == "user" ? f_user : 0;
         case 5:
-            return k == "model" ? f_model : k == "tools" ? f_tools : 0;
+            return k == "model" ? f_model : k == "tools" ? f_tools : k == "input" ? f_input : 0;
         case 6:
-            return k == "stream" ? f_stream : 0;
+            return k == "stream" ? f_stream : k == "prompt" ? f_prompt : 0;
         case 8:
             return k == "messages" ? f_messages : 0;
         case 9:
@@ -157,8 +159,8 @@ struct SmallBuf {
 
 class Scanner {
   public:
-    Scanner(std::string_view body, ChatRequest& out)
-        : p_(body.data()), n_(body.size()), out_(out) {}
+    Scanner(std::string_view body, ChatRequest& out, Api api)
+        : p_(body.data()), n_(body.size()), out_(out), api_(api) {}
 
     ScanResult run();
 
@@ -243,6 +245,7 @@ class Scanner {
     bool on_stream_options();
     bool on_response_format();
     bool on_tools(std::string_view param);
+    bool on_texts(std::string_view param);
 
     std::string msg_path(uint32_t idx) const { return "messages[" + std::to_string(idx) + "]"; }
     std::string part_path(uint32_t msg, uint32_t part) const {
@@ -259,6 +262,7 @@ class Scanner {
     size_t i_ = 0;
     int depth_ = 0;
     ChatRequest& out_;
+    Api api_ = Api::chat;
     size_t err_pos_ = 0;
     const char* err_what_ = nullptr;
     std::optional<Error> shape_;
@@ -524,6 +528,31 @@ bool Scanner::array(F&& element) {
 }
 
 // ---- shape --------------------------------------------------------------------------------
+
+// "prompt" / "input": a string, or an array of strings (their spans are texts); arrays of tokens
+// (numbers, or arrays of numbers) are accepted and skipped.
+bool Scanner::on_texts(std::string_view param) {
+    const Kind k = kind();
+    if (k == Kind::string) {
+        Str s;
+        if (!scan_string(s)) return false;
+        push_text(s);
+        return true;
+    }
+    if (k != Kind::array) return wrong_kind(param, "a string or an array");
+    return array([&](uint32_t idx) {
+        const Kind ek = kind();
+        if (ek == Kind::string) {
+            Str s;
+            if (!scan_string(s)) return false;
+            push_text(s);
+            return true;
+        }
+        if (ek == Kind::number || ek == Kind::array) return skip_value();
+        return wrong_kind(std::string(param) + "[" + std::to_string(idx) + "]",
+                          "a string or tokens");
+    });
+}
 
 bool Scanner::on_model() {
     if (kind() != Kind::string) return wrong_kind("model", "a string");
@@ -823,7 +852,12 @@ bool Scanner::on_part(uint32_t msg, uint32_t part) {
 bool Scanner::top_member(const Str& key) {
     SmallBuf buf;
     const std::string_view k = text(key, buf);
-    const uint32_t field = top_field_of(k);
+    uint32_t field = top_field_of(k);
+    if ((field == f_prompt && api_ != Api::completions) ||
+        (field == f_input && api_ != Api::embeddings) ||
+        (field == f_messages && api_ != Api::chat)) {
+        field = 0;  // another API's field: not ours to check
+    }
     if (field == 0) return skip_value();
     if ((seen_ & field) != 0 && !shape_) {
         shape("duplicate top-level '" + std::string(k) + "'", std::string(k));
@@ -869,6 +903,10 @@ bool Scanner::top_member(const Str& key) {
         }
         case f_response_format:
             return on_response_format();
+        case f_prompt:
+            return on_texts("prompt");
+        case f_input:
+            return on_texts("input");
         default:
             return skip_value();
     }
@@ -915,8 +953,12 @@ ScanResult Scanner::run() {
     if (!shape_) {
         if ((seen_ & f_model) == 0) {
             shape("'model' is a required property", "model");
-        } else if ((seen_ & f_messages) == 0) {
+        } else if (api_ == Api::chat && (seen_ & f_messages) == 0) {
             shape("'messages' is a required property", "messages");
+        } else if (api_ == Api::completions && (seen_ & f_prompt) == 0) {
+            shape("'prompt' is a required property", "prompt");
+        } else if (api_ == Api::embeddings && (seen_ & f_input) == 0) {
+            shape("'input' is a required property", "input");
         }
     }
     if (shape_) return ScanResult{boost::system::in_place_error, std::move(*shape_)};
@@ -926,14 +968,16 @@ ScanResult Scanner::run() {
 
 }  // namespace
 
-ScanResult scan_chat_request(std::string_view body) {
+ScanResult scan_request(std::string_view body, Api api) {
     if (body.size() > std::numeric_limits<uint32_t>::max()) {
         return ScanResult{boost::system::in_place_error,
                           make_error(Errc::payload_too_large, "request body is too large")};
     }
     ChatRequest out;
-    Scanner scanner(body, out);
+    Scanner scanner(body, out, api);
     return scanner.run();
 }
+
+ScanResult scan_chat_request(std::string_view body) { return scan_request(body, Api::chat); }
 
 }  // namespace baton::openai

@@ -35,7 +35,8 @@ struct RequestContext {
     std::string request_id;
     std::string_view method;
     std::string_view path;
-    bool api = false;  // a /v1 API call (counted in request metrics)
+    bool api = false;                          // a /v1 API call (counted in request metrics)
+    openai::Api api_kind = openai::Api::chat;  // chat, legacy completions or embeddings
 
     openai::ChatRequest chat;
     std::string_view model_asked;

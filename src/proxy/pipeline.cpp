@@ -317,6 +317,18 @@ awaitable<void> Pipeline::handle(server::Request& req, server::Downstream& out) 
         } else {
             co_await messages(ctx);
         }
+    } else if (ctx.path == "/v1/completions" || ctx.path == "/v1/embeddings") {
+        ctx.api = true;
+        ctx.api_kind =
+            ctx.path == "/v1/embeddings" ? openai::Api::embeddings : openai::Api::completions;
+        if (req.msg.method() != http::verb::post) {
+            co_await send_error(
+                ctx, make_error(Errc::method_not_allowed,
+                                "method " + std::string(ctx.method) + " not allowed on " +
+                                    std::string(ctx.path) + "; use POST"));
+        } else {
+            co_await chat(ctx);
+        }
     } else if (ctx.path == "/v1/chat/completions" || ctx.path == "/chat/completions") {
         ctx.api = true;
         if (req.msg.method() != http::verb::post) {
@@ -407,12 +419,51 @@ std::optional<Error> Pipeline::apply_pii(RequestContext& ctx) {
         out.append(body.substr(prev));
         ctx.req.msg.body() = std::move(out);
         if (pcfg.restore) ctx.pii_mapping = redactor.take_mapping();
-        auto rescanned = openai::scan_chat_request(ctx.req.msg.body());
+        auto rescanned = openai::scan_request(ctx.req.msg.body(), ctx.api_kind);
         if (!rescanned) return rescanned.error();
         ctx.chat = std::move(*rescanned);
         ctx.model_asked = ctx.chat.model;
     }
     return std::nullopt;
+}
+
+// Candidates that cannot serve the API called are dropped from the plan: chat and completions
+// need a chat model, embeddings an embedding model, and the legacy APIs an OpenAI-format
+// provider (openai, azure). Nothing left → 400 naming what would fit.
+std::optional<Error> Pipeline::keep_candidates_for_api(const RequestContext& ctx,
+                                                       policy::Plan& plan) const {
+    const auto& cfg = *ctx.rt->config;
+    auto fits = [&](size_t i) {
+        const auto& m = cfg.models[i];
+        const auto kind = cfg.providers[m.provider_index].kind;
+        const bool openai_format =
+            kind == config::ProviderKind::openai || kind == config::ProviderKind::azure;
+        switch (ctx.api_kind) {
+            case openai::Api::chat:
+                return m.kind == config::ModelKind::chat;
+            case openai::Api::completions:
+                return m.kind == config::ModelKind::chat && openai_format;
+            case openai::Api::embeddings:
+                return m.kind == config::ModelKind::embedding && openai_format;
+        }
+        return false;
+    };
+    std::erase_if(plan.ranked, [&](const policy::Candidate& c) { return !fits(c.model_index); });
+    if (!plan.ranked.empty()) return std::nullopt;
+    std::string usable;
+    for (size_t i = 0; i < cfg.models.size(); ++i) {
+        if (!fits(i)) continue;
+        if (!usable.empty()) usable += ", ";
+        usable += cfg.models[i].name;
+    }
+    const char* api = ctx.api_kind == openai::Api::embeddings    ? "/v1/embeddings"
+                      : ctx.api_kind == openai::Api::completions ? "/v1/completions"
+                                                                 : "/v1/chat/completions";
+    return make_error(Errc::invalid_request,
+                      "model '" + std::string(ctx.model_asked) + "' cannot serve " + api +
+                          (usable.empty() ? std::string(" (no configured model can)")
+                                          : " (models that can: " + usable + ")"),
+                      "model");
 }
 
 // Prompt-injection signals over every message text (guard/): flag (header + log), route (only
@@ -463,7 +514,7 @@ std::optional<Error> Pipeline::apply_injection(RequestContext& ctx) {
                     j.erase(k);
                 }
                 ctx.req.msg.body() = j.dump();
-                auto rescanned = openai::scan_chat_request(ctx.req.msg.body());
+                auto rescanned = openai::scan_request(ctx.req.msg.body(), ctx.api_kind);
                 if (!rescanned) return rescanned.error();
                 ctx.chat = std::move(*rescanned);
                 ctx.model_asked = ctx.chat.model;
@@ -581,7 +632,7 @@ awaitable<void> Pipeline::admin(RequestContext& ctx) {
 
 awaitable<void> Pipeline::chat(RequestContext& ctx) {
     auto body = std::string_view(ctx.req.msg.body());
-    auto scanned = openai::scan_chat_request(body);
+    auto scanned = openai::scan_request(body, ctx.api_kind);
     if (!scanned) {
         co_await send_error(ctx, scanned.error());
         co_return;
@@ -639,6 +690,10 @@ awaitable<void> Pipeline::chat(RequestContext& ctx) {
     auto plan = make_plan(ctx);
     if (!plan.ok()) {
         co_await send_error(ctx, *plan.error);
+        co_return;
+    }
+    if (auto e = keep_candidates_for_api(ctx, plan)) {
+        co_await send_error(ctx, *e);
         co_return;
     }
     if (plan.direct && !ctx.required_tags.empty()) {
@@ -932,7 +987,34 @@ awaitable<Attempt> Pipeline::forward(RequestContext& ctx, Clock::time_point dead
     std::string translated;
     std::unique_ptr<UpstreamWire> wire;
     ctx.inject_usage = false;
-    if (prov.kind == config::ProviderKind::openai || prov.kind == config::ProviderKind::azure) {
+    const bool openai_format =
+        prov.kind == config::ProviderKind::openai || prov.kind == config::ProviderKind::azure;
+    if (openai_format && prov.quirks.any() && ctx.api_kind == openai::Api::chat) {
+        // A server with quirks: the body is rewritten (renamed/dropped fields), not spliced.
+        nlohmann::ordered_json j = nlohmann::ordered_json::parse(body, nullptr, false);
+        const auto& q = prov.quirks;
+        j["model"] = ctx.model->upstream_model;
+        if (!q.max_tokens_field.empty()) {
+            const char* other =
+                q.max_tokens_field == "max_tokens" ? "max_completion_tokens" : "max_tokens";
+            if (auto it = j.find(other); it != j.end()) {
+                if (!j.contains(q.max_tokens_field)) j[q.max_tokens_field] = *it;
+                j.erase(other);
+            }
+        }
+        for (const auto& f : q.drop_fields) {
+            if (j.erase(f) > 0) {
+                spdlog::debug("request {}: field \"{}\" dropped for provider \"{}\" (quirks)",
+                              ctx.request_id, f, prov.name);
+            }
+        }
+        if (ctx.chat.stream && !ctx.chat.has_stream_options) {
+            j["stream_options"] = {{"include_usage", true}};
+            ctx.inject_usage = true;
+        }
+        translated = j.dump();
+        pre = translated;
+    } else if (openai_format) {
         auto mv = ctx.chat.model_value;
         pre = body.substr(0, mv.begin);
         post = body.substr(mv.end);
@@ -965,8 +1047,15 @@ awaitable<Attempt> Pipeline::forward(RequestContext& ctx, Clock::time_point dead
                                       std::chrono::system_clock::now().time_since_epoch())
                                       .count());
     }
-    const std::string& prefix = ctx.chat.stream ? ctx.rt->stream_prefix[ctx.model_index]
-                                                : ctx.rt->chat_prefix[ctx.model_index];
+    std::string other_api_prefix;  // (legacy completions and embeddings: built per request)
+    if (ctx.api_kind != openai::Api::chat) {
+        other_api_prefix =
+            request_prefix(prov, *ctx.model,
+                           ctx.api_kind == openai::Api::embeddings ? "embeddings" : "completions");
+    }
+    const std::string& prefix = ctx.api_kind != openai::Api::chat ? other_api_prefix
+                                : ctx.chat.stream ? ctx.rt->stream_prefix[ctx.model_index]
+                                                  : ctx.rt->chat_prefix[ctx.model_index];
     size_t clen = pre.size() + model_json.size() + post.size() + inject.size() + tail.size();
     std::string head;
     head.reserve(prefix.size() + 96);

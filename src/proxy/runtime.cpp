@@ -66,9 +66,10 @@ void append_common_headers(std::string& s, const config::Provider& p) {
     for (const auto& [k, v] : p.headers) s.append(k).append(": ").append(v).append("\r\n");
 }
 
-// The request line and headers of a chat call to model `m` (stream: the streaming endpoint,
-// which differs only for gemini).
-std::string chat_prefix(const config::Provider& p, const config::Model& m, bool stream) {
+}  // namespace
+
+std::string request_prefix(const config::Provider& p, const config::Model& m,
+                           std::string_view endpoint, bool stream) {
     std::string s;
     s.reserve(256);
     s.append("POST ").append(p.base_path);
@@ -76,7 +77,9 @@ std::string chat_prefix(const config::Provider& p, const config::Model& m, bool 
         case config::ProviderKind::azure:
             s.append("/openai/deployments/")
                 .append(m.upstream_model)
-                .append("/chat/completions?api-version=")
+                .append("/")
+                .append(endpoint)
+                .append("?api-version=")
                 .append(p.api_version);
             break;
         case config::ProviderKind::anthropic:
@@ -88,12 +91,20 @@ std::string chat_prefix(const config::Provider& p, const config::Model& m, bool 
                 .append(stream ? ":streamGenerateContent?alt=sse" : ":generateContent");
             break;
         default:
-            s.append("/chat/completions");
+            s.append("/").append(endpoint);
     }
     s.append(" HTTP/1.1\r\n");
     append_common_headers(s, p);
     s.append("Content-Type: application/json\r\nAccept: application/json, text/event-stream\r\n");
     return s;
+}
+
+namespace {
+
+// The request line and headers of a chat call to model `m` (stream: the streaming endpoint,
+// which differs only for gemini).
+std::string chat_prefix(const config::Provider& p, const config::Model& m, bool stream) {
+    return request_prefix(p, m, "chat/completions", stream);
 }
 
 std::string health_request(const config::Provider& p) {
@@ -262,10 +273,33 @@ std::shared_ptr<const Runtime> build_runtime(std::shared_ptr<const config::Confi
             rt->chat_prefix.emplace_back();
             rt->stream_prefix.emplace_back();
         }
-        data.push_back(
-            {{"id", m.name}, {"object", "model"}, {"created", 0}, {"owned_by", m.provider}});
+        // OpenAI's model object, plus what Baton knows (clients ignore unknown fields)
+        nlohmann::json entry{
+            {"id", m.name},
+            {"object", "model"},
+            {"created", 0},
+            {"owned_by", m.provider},
+            {"kind", m.kind == config::ModelKind::embedding ? "embedding" : "chat"},
+            {"provider_kind", std::string(config::to_string(prov.kind))},
+            {"capabilities", m.capabilities},
+            {"tags", m.tags}};
+        if (m.context_window > 0) entry["context_window"] = m.context_window;
+        if (m.max_output_tokens > 0) entry["max_output_tokens"] = m.max_output_tokens;
+        entry["price_usd_per_mtok"] = {{"input", m.price.input}, {"output", m.price.output}};
+        if (m.deprecated) entry["deprecated_after"] = m.deprecated->after;
+        data.push_back(std::move(entry));
         if (!rt->known_models_list.empty()) rt->known_models_list += ", ";
         rt->known_models_list += m.name;
+    }
+    for (const auto& r : cfg->routes) {  // routes are addressable like models
+        nlohmann::json candidates = nlohmann::json::array();
+        for (size_t i : r.candidate_models) candidates.push_back(cfg->models[i].name);
+        data.push_back({{"id", r.name},
+                        {"object", "model"},
+                        {"created", 0},
+                        {"owned_by", "baton"},
+                        {"kind", "route"},
+                        {"candidates", candidates}});
     }
     rt->unknown_model_metrics = std::make_unique<ModelMetrics>();
     rt->unknown_model_metrics->model = "-";

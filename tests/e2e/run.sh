@@ -2,7 +2,9 @@
 # End-to-end tests: starts the gateway on an ephemeral port with a mock-only config, runs the
 # node:test suites (official `openai` npm client) against it, then stops it with SIGTERM.
 # A second gateway with the same config plus server.tls (a throwaway CA made with the openssl
-# CLI) serves tls.test.mjs over HTTPS.
+# CLI) serves tls.test.mjs over HTTPS. providers.test.mjs starts its own gateway (BATON_BIN, exported
+# below) in front of in-process fake OpenAI- and Anthropic-format upstreams, and also uses the
+# official `@anthropic-ai/sdk` client.
 #
 #   BATON_BIN=build/asan/baton ./tests/e2e/run.sh      # from the repository root (make test)
 #
@@ -28,7 +30,7 @@ STOP_TIMEOUT_S=35    # SIGTERM drain (server.timeouts.drain defaults to 30 s) pl
 TEST_TIMEOUT_S=300   # whole node --test run
 
 # ---- npm dependencies (scripts/install-deps.sh normally did this already) ------------------
-if [[ ! -d "$E2E/node_modules/openai" ]]; then
+if [[ ! -d "$E2E/node_modules/openai" || ! -d "$E2E/node_modules/@anthropic-ai/sdk" ]]; then
   echo "e2e: installing npm packages (npm ci)" >&2
   (cd "$E2E" && npm ci --no-audit --no-fund --loglevel=error)
 fi
@@ -161,6 +163,8 @@ export NODE_EXTRA_CA_CERTS="$BATON_TLS_CA"
 echo "e2e: TLS gateway pid $TLS_PID listening on $BATON_TLS_URL" >&2
 
 # ---- run the tests ---------------------------------------------------------------------------
+# providers.test.mjs spawns its own gateway from this binary (absolute path).
+export BATON_BIN="$BIN"
 shopt -s nullglob
 TEST_FILES=("$E2E"/*.test.mjs)
 shopt -u nullglob

@@ -374,3 +374,156 @@ TEST(MessagesApiTest, ErrorsComeInAnthropicShape) {
 
 }  // namespace
 }  // namespace baton::test
+
+namespace baton::test {
+namespace {
+
+// Legacy completions, embeddings and the model list, against an OpenAI-format fake.
+std::string legacy_config(const std::string& url, const std::string& kind = "openai") {
+    return R"(server: {listen: 127.0.0.1:0, threads: 1}
+logging: {level: info, access_log: stdout}
+providers:
+  - {name: oa, kind: )" +
+           kind + ", base_url: \"" + url + R"(", api_key: env:TEST_KEY}
+  - {name: demo, kind: mock}
+models:
+  - {name: chat-m, provider: oa, upstream_model: up-chat, capabilities: [tools], context_window: 128000}
+  - {name: emb, provider: oa, kind: embedding, upstream_model: up-embed, price: {input: 100, output: 0}}
+  - {name: mocky, provider: demo}
+routes:
+  - {name: auto, candidates: [chat-m, mocky]}
+)";
+}
+
+const std::string kEmbeddingAnswer =
+    R"({"object":"list","data":[{"object":"embedding","index":0,"embedding":[0.1,-0.2]},)"
+    R"({"object":"embedding","index":1,"embedding":[0.3,0.4]}],"model":"up-embed",)"
+    R"("usage":{"prompt_tokens":4,"total_tokens":4}})";
+
+TEST(LegacyApisTest, EmbeddingsGoToEmbeddingModelsOnly) {
+    FakeUpstream o;
+    o.enqueue(Reply::json(200, kEmbeddingAnswer));
+    GatewayProcess gw(legacy_config(o.base_url()), test_key_env());
+    ASSERT_TRUE(gw.start());
+    auto r = http_post(gw.port(), "/v1/embeddings", R"({"model":"emb","input":["a b","c"]})");
+    ASSERT_EQ(r.status, 200u) << r.describe();
+    EXPECT_EQ(r.body, kEmbeddingAnswer);                     // relayed as it came
+    EXPECT_EQ(r.header("x-baton-cost-usd"), "0.000400000");  // 4 tokens x $100 per 1M
+    ASSERT_EQ(o.request_count(), 1u);
+    EXPECT_EQ(o.exchange(0).request.target, "/v1/embeddings");
+    EXPECT_EQ(o.exchange(0).request.body, R"({"model":"up-embed","input":["a b","c"]})");
+    // a chat model cannot embed, an embedding model cannot chat
+    auto wrong = http_post(gw.port(), "/v1/embeddings", R"({"model":"chat-m","input":"x"})");
+    json err;
+    ASSERT_TRUE(is_openai_error(wrong, 400, &err)) << wrong.describe();
+    EXPECT_THAT(err["message"].get<std::string>(), HasSubstr("models that can: emb"));
+    auto chat = http_post(gw.port(), kChat, chat_body("emb", "hi"));
+    ASSERT_TRUE(is_openai_error(chat, 400, &err)) << chat.describe();
+    EXPECT_THAT(err["message"].get<std::string>(), HasSubstr("cannot serve /v1/chat/completions"));
+    auto missing = http_post(gw.port(), "/v1/embeddings", R"({"model":"emb"})");
+    ASSERT_TRUE(is_openai_error(missing, 400, &err)) << missing.describe();
+    EXPECT_EQ(err["param"], "input");
+    EXPECT_EQ(o.request_count(), 1u);
+}
+
+TEST(LegacyApisTest, AzureEmbeddingsUseTheDeploymentUrl) {
+    FakeUpstream z;
+    z.enqueue(Reply::json(200, kEmbeddingAnswer));
+    GatewayProcess gw(legacy_config("http://127.0.0.1:" + std::to_string(z.port()), "azure"),
+                      test_key_env());
+    ASSERT_TRUE(gw.start());
+    auto r = http_post(gw.port(), "/v1/embeddings", R"({"model":"emb","input":"x"})");
+    ASSERT_EQ(r.status, 200u) << r.describe();
+    EXPECT_EQ(z.exchange(0).request.target,
+              "/openai/deployments/up-embed/embeddings?api-version=2024-10-21");
+    EXPECT_EQ(z.exchange(0).request.header("api-key"), kTestApiKey);
+}
+
+TEST(LegacyApisTest, CompletionsPlainAndStreamedToOpenAIFormatProviders) {
+    FakeUpstream o;
+    o.enqueue(
+        Reply::json(200, R"({"id":"cmpl-1","object":"text_completion","created":1,)"
+                         R"("model":"up-chat","choices":[{"text":" there","index":0,)"
+                         R"("logprobs":null,"finish_reason":"stop"}],)"
+                         R"("usage":{"prompt_tokens":2,"completion_tokens":1,"total_tokens":3}})"));
+    std::vector<SseChunk> chunks = {
+        {"data: {\"id\":\"cmpl-2\",\"object\":\"text_completion\",\"choices\":[{\"text\":\"Hel\","
+         "\"index\":0,\"finish_reason\":null}]}\n\n",
+         Millis{0}},
+        {"data: {\"id\":\"cmpl-2\",\"object\":\"text_completion\",\"choices\":[{\"text\":\"lo\","
+         "\"index\":0,\"finish_reason\":\"stop\"}]}\n\n",
+         Millis{0}},
+        {"data: {\"id\":\"cmpl-2\",\"object\":\"text_completion\",\"choices\":[],"
+         "\"usage\":{\"prompt_tokens\":2,\"completion_tokens\":2,\"total_tokens\":4}}\n\n",
+         Millis{0}},
+        {"data: [DONE]\n\n", Millis{0}}};
+    o.enqueue(with_type(Reply::sse(chunks), "text/event-stream"));
+    GatewayProcess gw(legacy_config(o.base_url()), test_key_env());
+    ASSERT_TRUE(gw.start());
+
+    // route auto has a mock candidate, which cannot serve legacy completions: only chat-m stays
+    auto r = http_post(gw.port(), "/v1/completions", R"({"model":"auto","prompt":"Hi"})");
+    ASSERT_EQ(r.status, 200u) << r.describe();
+    EXPECT_EQ(r.header("x-baton-model"), "chat-m");
+    auto j = parse_json(r.body);
+    ASSERT_TRUE(j.has_value()) << r.body;
+    EXPECT_EQ((*j)["choices"][0]["text"], " there");
+    EXPECT_EQ(o.exchange(0).request.target, "/v1/completions");
+
+    auto s = http_stream(gw.port(), "/v1/completions",
+                         R"({"model":"chat-m","prompt":["Hi"],"stream":true})");
+    ASSERT_EQ(s.status, 200u) << s.describe();
+    auto events = sse_data(s.body);
+    ASSERT_EQ(events.size(), 3u) << s.body;  // the usage chunk Baton asked for is stripped
+    EXPECT_EQ(events.back(), "[DONE]");
+    auto sent = parse_json(o.exchange(1).request.body);
+    ASSERT_TRUE(sent.has_value());
+    EXPECT_EQ((*sent)["model"], "up-chat");
+    EXPECT_EQ((*sent)["stream_options"]["include_usage"], true);
+    EXPECT_THAT(http_get(gw.port(), "/metrics").body,
+                HasSubstr("baton_tokens_total{model=\"chat-m\",kind=\"completion\"} 3"));
+}
+
+TEST(LegacyApisTest, ModelListShowsKindsCapabilitiesAndRoutes) {
+    GatewayProcess gw(legacy_config("http://127.0.0.1:9/v1"), test_key_env());
+    ASSERT_TRUE(gw.start());
+    auto r = http_get(gw.port(), "/v1/models");
+    auto j = parse_json(r.body);
+    ASSERT_TRUE(j.has_value()) << r.body;
+    std::map<std::string, json> by_id;
+    for (const auto& m : (*j)["data"]) by_id[m["id"].get<std::string>()] = m;
+    ASSERT_EQ(by_id.size(), 4u) << r.body;
+    EXPECT_EQ(by_id["chat-m"]["kind"], "chat");
+    EXPECT_EQ(by_id["chat-m"]["capabilities"], json::array({"tools"}));
+    EXPECT_EQ(by_id["chat-m"]["context_window"], 128000);
+    EXPECT_EQ(by_id["emb"]["kind"], "embedding");
+    EXPECT_EQ(by_id["mocky"]["provider_kind"], "mock");
+    EXPECT_EQ(by_id["auto"]["kind"], "route");
+    EXPECT_EQ(by_id["auto"]["candidates"], json::array({"chat-m", "mocky"}));
+    EXPECT_EQ(by_id["auto"]["object"], "model");
+}
+
+TEST(LegacyApisTest, OpenAICompatibleQuirksRenameAndDropFields) {
+    FakeUpstream o;
+    GatewayProcess gw(
+        config("openai", o.base_url(),
+               ", quirks: {max_tokens_field: max_tokens, drop_fields: [seed, logprobs]}"),
+        test_key_env());
+    ASSERT_TRUE(gw.start());
+    auto r =
+        http_post(gw.port(), kChat,
+                  R"({"model":"m","messages":[{"role":"user","content":"hi"}],)"
+                  R"("max_completion_tokens":50,"seed":7,"logprobs":false,"temperature":0.5})");
+    ASSERT_EQ(r.status, 200u) << r.describe();
+    auto sent = parse_json(o.exchange(0).request.body);
+    ASSERT_TRUE(sent.has_value()) << o.exchange(0).request.body;
+    EXPECT_EQ((*sent)["model"], "up-model");
+    EXPECT_EQ((*sent)["max_tokens"], 50);
+    EXPECT_FALSE(sent->contains("max_completion_tokens"));
+    EXPECT_FALSE(sent->contains("seed"));
+    EXPECT_FALSE(sent->contains("logprobs"));
+    EXPECT_EQ((*sent)["temperature"], 0.5);
+}
+
+}  // namespace
+}  // namespace baton::test

@@ -123,6 +123,16 @@ struct Tls {
     bool verify = true;   // certificate + host-name verification
 };
 
+// Per-provider differences of OpenAI-compatible servers (kind openai/azure, chat requests).
+// When any is set, the request body is rewritten (JSON DOM) instead of spliced.
+struct OpenAIQuirks {
+    // Name of the output-limit field the server understands: "max_tokens" (many compatible
+    // servers, older models) or "max_completion_tokens" (OpenAI reasoning models); "" = as sent.
+    std::string max_tokens_field;
+    std::vector<std::string> drop_fields;  // top-level fields the server rejects (debug log)
+    bool any() const { return !max_tokens_field.empty() || !drop_fields.empty(); }
+};
+
 struct Provider {
     std::string name;
     ProviderKind kind = ProviderKind::openai;
@@ -145,6 +155,7 @@ struct Provider {
     MockSettings mock;                             // kind: mock only
     std::string api_version = "2024-10-21";        // kind azure: ?api-version=
     std::string anthropic_version = "2023-06-01";  // kind anthropic: anthropic-version header
+    OpenAIQuirks quirks;                           // kind openai/azure
     Resilience resilience;
     HealthCheck health_check;
 };
@@ -173,8 +184,12 @@ struct Deprecation {
     std::string replacement;  // model name (validated to exist), may be empty
 };
 
+// What a model does: chat (chat and legacy completions) or embedding (/v1/embeddings only).
+enum class ModelKind { chat, embedding };
+
 struct Model {
-    std::string name;            // what clients send as "model"
+    std::string name;  // what clients send as "model"
+    ModelKind kind = ModelKind::chat;
     std::string provider;        // provider name
     std::string upstream_model;  // defaults to name
     size_t provider_index = 0;   // index into Config::providers (resolved by the loader)

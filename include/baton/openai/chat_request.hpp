@@ -66,4 +66,10 @@ using ScanResult = boost::system::result<ChatRequest, baton::Error>;
 // in document order is reported. Max nesting depth is 128 (the top-level object counts as 1).
 ScanResult scan_chat_request(std::string_view body);
 
+// The OpenAI APIs sharing this scanner. For completions, "prompt" (a string or an array of
+// strings; token arrays are skipped) is required instead of "messages"; for embeddings, "input"
+// (same forms). Their strings become text_spans (PII and injection scanning, token estimates).
+enum class Api : uint8_t { chat, completions, embeddings };
+ScanResult scan_request(std::string_view body, Api api);
+
 }  // namespace baton::openai

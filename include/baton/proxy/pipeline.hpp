@@ -100,6 +100,8 @@ class Pipeline final : public server::RequestHandler {
     awaitable<bool> authenticate(RequestContext& ctx);
     std::optional<Error> apply_pii(RequestContext& ctx);
     std::optional<Error> apply_injection(RequestContext& ctx);
+    std::optional<Error> keep_candidates_for_api(const RequestContext& ctx,
+                                                 policy::Plan& plan) const;
     metrics::Counter& pii_counter(pii::Class cls, const char* action);
     awaitable<void> explain(RequestContext& ctx);
     policy::Plan make_plan(RequestContext& ctx, bool for_explain = false);

@@ -100,6 +100,13 @@ class SnapshotHolder {
     std::atomic<uint64_t> gen_{0};
 };
 
+// "POST <path> HTTP/1.1\r\n" + host, credentials and content headers (no Content-Length) for
+// `endpoint` ("chat/completions", "completions", "embeddings") of model `m` at provider `p`, in
+// the provider's URL scheme (azure deployments, anthropic /messages, gemini :generateContent or,
+// with `stream`, :streamGenerateContent). Holds the secret: never log it.
+std::string request_prefix(const config::Provider& p, const config::Model& m,
+                           std::string_view endpoint, bool stream = false);
+
 // Background work that must not block an event loop (audit appends). Waits for everything
 // queued; call once at shutdown, after the workers stopped.
 void finish_background_work();
