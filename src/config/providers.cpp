@@ -286,7 +286,7 @@ bool read_health_check(const Cursor& c, HealthCheck& out) {
 
 bool read_mock(const Cursor& c, MockSettings& out) {
     MapCursor m(c, {"latency", "tokens", "chunk_delay", "error_rate", "error_statuses", "faults",
-                    "fault_header"});
+                    "fault_header", "format"});
     bool good = m.ok();
     good &= m.field("latency",
                     [&](const Cursor& v) { return read_duration(v, Millis{0}, out.latency); });
@@ -300,6 +300,14 @@ bool read_mock(const Cursor& c, MockSettings& out) {
                     [&](const Cursor& v) { return read_statuses(v, 400, out.error_statuses); });
     good &=
         m.field("fault_header", [&](const Cursor& v) { return read_bool(v, out.fault_header); });
+    good &= m.field("format", [&](const Cursor& v) {
+        std::string f;
+        if (!read_enum(v, "format", {"openai", "anthropic", "gemini"}, f)) return false;
+        out.format = f == "anthropic" ? ProviderKind::anthropic
+                     : f == "gemini"  ? ProviderKind::gemini
+                                      : ProviderKind::openai;
+        return true;
+    });
     good &= m.field("faults", [&](const Cursor& v) {
         MapCursor fm(v);
         bool ok = fm.ok();

@@ -4,8 +4,11 @@
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/http/error.hpp>
 #include <cstring>
+#include <nlohmann/json.hpp>
 
 #include "baton/openai/sse.hpp"
+#include "baton/translate/anthropic.hpp"
+#include "baton/translate/anthropic_errors.hpp"
 
 namespace baton::proxy {
 
@@ -19,7 +22,106 @@ constexpr std::string_view kBrokenEvent =
     "data: "
     "{\"id\":\"chatcmpl-broken\",\"object\":\"chat.completion.chunk\",\"choices\":[{\"delta\":"
     "{\"content\":\"tru\n\n";
+using Json = nlohmann::ordered_json;
+
+// google.rpc status name for an HTTP status, as Gemini's error bodies carry it.
+const char* grpc_status(unsigned status) {
+    switch (status) {
+        case 400:
+            return "INVALID_ARGUMENT";
+        case 401:
+            return "UNAUTHENTICATED";
+        case 403:
+            return "PERMISSION_DENIED";
+        case 404:
+            return "NOT_FOUND";
+        case 429:
+            return "RESOURCE_EXHAUSTED";
+        case 503:
+            return "UNAVAILABLE";
+        case 504:
+            return "DEADLINE_EXCEEDED";
+        default:
+            return status >= 500 ? "INTERNAL" : "FAILED_PRECONDITION";
+    }
+}
+
+const char* gemini_finish(std::string_view openai_finish) {
+    return openai_finish == "length" ? "MAX_TOKENS" : "STOP";
+}
+
+Json gemini_usage(const Json& usage) {
+    const auto p = usage.value("prompt_tokens", 0);
+    const auto c = usage.value("completion_tokens", 0);
+    return {{"promptTokenCount", p}, {"candidatesTokenCount", c}, {"totalTokenCount", p + c}};
+}
 }  // namespace
+
+std::string MockResponse::in_format(unsigned status, std::string body) const {
+    using config::ProviderKind;
+    if (spec_.format == ProviderKind::openai) return body;
+    Json j = Json::parse(body, nullptr, false);
+    if (j.is_discarded()) return body;  // (an HTML page stays one)
+    const bool error = status >= 400 || j.contains("error");
+    if (spec_.format == ProviderKind::anthropic) {
+        if (error) return translate::openai_error_to_anthropic(status, body).body.dump();
+        auto r = translate::openai_to_anthropic_response(j, {{}, std::string(spec_.model), 0});
+        return r ? r->dump() : body;
+    }
+    // gemini
+    if (error) {
+        return Json{{"error",
+                     {{"code", status},
+                      {"message", j["error"].value("message", "mock failure")},
+                      {"status", grpc_status(status)}}}}
+            .dump();
+    }
+    const auto& choice = j["choices"][0];
+    return Json{
+        {"candidates",
+         Json::array({{{"content",
+                        {{"role", "model"},
+                         {"parts", Json::array({{{"text", choice["message"]["content"]}}})}}},
+                       {"finishReason", gemini_finish(choice.value("finish_reason", ""))},
+                       {"index", 0}}})},
+        {"usageMetadata", gemini_usage(j["usage"])},
+        {"modelVersion", spec_.model},
+        {"responseId", spec_.id}}
+        .dump();
+}
+
+std::string MockResponse::event_in_format(std::string_view openai_event) {
+    using config::ProviderKind;
+    if (spec_.format == ProviderKind::openai) return std::string(openai_event);
+    std::string_view data = openai_event;
+    if (data.starts_with("data: ")) data.remove_prefix(6);
+    while (!data.empty() && data.back() == '\n') data.remove_suffix(1);
+    if (spec_.format == ProviderKind::anthropic) {
+        if (!to_anthropic_) {
+            to_anthropic_ = std::make_unique<translate::OpenAIStreamToAnthropic>(
+                translate::ResponseMeta{{}, std::string(spec_.model), 0});
+        }
+        return to_anthropic_->feed(data);
+    }
+    // gemini: one whole response per event; no terminator (the stream just ends)
+    if (data == "[DONE]") return {};
+    Json j = Json::parse(data, nullptr, false);
+    if (j.is_discarded()) return std::string(openai_event);
+    Json ev{{"responseId", spec_.id}, {"modelVersion", spec_.model}};
+    if (!j["choices"].empty()) {
+        const auto& c = j["choices"][0];
+        Json cand{{"content",
+                   {{"role", "model"},
+                    {"parts", Json::array({{{"text", c["delta"].value("content", "")}}})}}},
+                  {"index", 0}};
+        if (c["finish_reason"].is_string()) {
+            cand["finishReason"] = gemini_finish(c["finish_reason"].get<std::string>());
+        }
+        ev["candidates"] = Json::array({cand});
+    }
+    if (j["usage"].is_object()) ev["usageMetadata"] = gemini_usage(j["usage"]);
+    return openai::sse_data(ev.dump());
+}
 
 MockResponse::MockResponse(asio::any_io_executor ex, const Spec& spec) : spec_(spec), timer_(ex) {
     const auto* f = spec_.fault;
@@ -55,6 +157,7 @@ MockResponse::MockResponse(asio::any_io_executor ex, const Spec& spec) : spec_(s
         }
         head_.set(http::field::content_type, type);
     }
+    body_ = in_format(static_cast<unsigned>(status), std::move(body_));
     content_length_ = body_.size();
 }
 
@@ -89,14 +192,14 @@ bool MockResponse::next_chunk() {
         return true;
     }
     if (chunk_ < chunk_count_) {
-        pending_ = providers::mock_chunk(spec_.plan, spec_.model, spec_.id, spec_.created, chunk_,
-                                         spec_.include_usage);
+        pending_ = event_in_format(providers::mock_chunk(
+            spec_.plan, spec_.model, spec_.id, spec_.created, chunk_, spec_.include_usage));
         ++chunk_;
         return true;
     }
     if (!sent_done_) {
         sent_done_ = true;
-        pending_ = openai::kSseDone;
+        pending_ = event_in_format(openai::kSseDone);
         return true;
     }
     return false;

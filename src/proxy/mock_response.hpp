@@ -6,6 +6,7 @@
 #include <boost/beast/http/message.hpp>
 
 #include "baton/providers/mock.hpp"
+#include "baton/translate/anthropic_stream.hpp"
 #include "upstream_response.hpp"
 
 namespace baton::proxy {
@@ -22,6 +23,9 @@ class MockResponse final : public UpstreamResponse {
         int64_t created = 0;
         bool stream = false;
         bool include_usage = false;  // stream: send the usage chunk
+        // Wire format spoken (mock.format): openai, anthropic or gemini. Baton translates it
+        // back like a real provider's, so routing across kinds can be tried without keys.
+        config::ProviderKind format = config::ProviderKind::openai;
     };
     MockResponse(asio::any_io_executor ex, const Spec& spec);
 
@@ -48,6 +52,9 @@ class MockResponse final : public UpstreamResponse {
     awaitable<bool> sleep(Duration d, Duration timeout);
     // The next chunk of the body into pending_ (false: there is none).
     bool next_chunk();
+    // An OpenAI-format body / stream event in spec_.format ("" when nothing is sent for it).
+    std::string in_format(unsigned status, std::string body) const;
+    std::string event_in_format(std::string_view openai_event);
 
     Spec spec_;
     asio::steady_timer timer_;
@@ -63,7 +70,8 @@ class MockResponse final : public UpstreamResponse {
     bool done_ = false;
     bool cancelled_ = false;
     bool first_piece_ = true;
-    std::string body_;  // plain response body
+    std::string body_;                                                  // plain response body
+    std::unique_ptr<translate::OpenAIStreamToAnthropic> to_anthropic_;  // format anthropic
 };
 
 }  // namespace baton::proxy

@@ -1147,9 +1147,17 @@ awaitable<Attempt> Pipeline::mock(RequestContext& ctx, unsigned attempt_on_targe
                        std::chrono::system_clock::now().time_since_epoch())
                        .count();
     spec.stream = ctx.chat.stream;
-    // like a real upstream asked for usage by Baton (see forward): the usage chunk is stripped
-    ctx.inject_usage = ctx.chat.stream && !ctx.chat.has_stream_options;
-    spec.include_usage = ctx.chat.include_usage || ctx.inject_usage;
+    spec.format = ms.format;
+    std::unique_ptr<UpstreamWire> wire;
+    if (ms.format == config::ProviderKind::openai) {
+        // like a real upstream asked for usage by Baton (see forward): the chunk is stripped
+        ctx.inject_usage = ctx.chat.stream && !ctx.chat.has_stream_options;
+        spec.include_usage = ctx.chat.include_usage || ctx.inject_usage;
+    } else {  // another wire format, translated back exactly like a real provider's
+        ctx.inject_usage = ctx.chat.stream && !ctx.chat.include_usage;
+        spec.include_usage = true;
+        wire = make_upstream_wire(ms.format, true, spec.created);
+    }
     deadline = std::min(deadline, Clock::now() + prov.timeouts.total);
 
     MockResponse response(ex_, spec);
@@ -1161,7 +1169,7 @@ awaitable<Attempt> Pipeline::mock(RequestContext& ctx, unsigned attempt_on_targe
             Outcome::timeout_headers, Errc::upstream_timeout,
             "provider \"" + prov.name + "\" sent no response within the first_byte timeout");
     }
-    Attempt a = co_await relay(ctx, response, deadline, prov.timeouts.idle, nullptr);
+    Attempt a = co_await relay(ctx, response, deadline, prov.timeouts.idle, wire.get());
     co_return a;
 }
 

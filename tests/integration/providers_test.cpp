@@ -525,5 +525,83 @@ TEST(LegacyApisTest, OpenAICompatibleQuirksRenameAndDropFields) {
     EXPECT_EQ((*sent)["temperature"], 0.5);
 }
 
+std::string mock_formats_config() {
+    return R"(server: {listen: 127.0.0.1:0, threads: 1}
+logging: {level: info, access_log: stdout}
+providers:
+  - name: fake-anthropic
+    kind: mock
+    resilience: {max_retries: 0}
+    mock: {tokens: 5, format: anthropic, fault_header: true, faults: {limited: {status: [429]}}}
+  - {name: fake-gemini, kind: mock, mock: {tokens: 4, format: gemini}}
+models:
+  - {name: ma, provider: fake-anthropic}
+  - {name: mg, provider: fake-gemini}
+)";
+}
+
+// The text and completion tokens of a chat.completion, or of a stream of chunks.
+std::pair<std::string, int> completion_text(const HttpResponse& r, bool stream) {
+    std::string text;
+    int completion = -1;
+    if (!stream) {
+        auto j = parse_json(r.body);
+        if (!j) return {"<not json>", -1};
+        return {(*j)["choices"][0]["message"]["content"].get<std::string>(),
+                (*j)["usage"]["completion_tokens"].get<int>()};
+    }
+    for (const auto& e : sse_data(r.body)) {
+        if (e == "[DONE]") continue;
+        auto j = parse_json(e);
+        if (!j) return {"<bad event>", -1};
+        if (j->contains("usage") && (*j)["usage"].is_object()) {
+            completion = (*j)["usage"]["completion_tokens"];
+        }
+        if ((*j)["choices"].empty()) continue;
+        const auto& d = (*j)["choices"][0]["delta"];
+        if (d.contains("content") && d["content"].is_string()) text += d["content"];
+    }
+    return {text, completion};
+}
+
+TEST(MockFormatsTest, TheMockSpeaksAnthropicAndGeminiAndBatonTranslatesBack) {
+    GatewayProcess gw(mock_formats_config(), test_key_env());
+    ASSERT_TRUE(gw.start());
+    for (const std::string model : {"ma", "mg"}) {
+        SCOPED_TRACE(model);
+        const int tokens = model == "ma" ? 5 : 4;
+        auto plain = http_post(gw.port(), kChat, chat_body(model, "hi"));
+        ASSERT_EQ(plain.status, 200u) << plain.describe();
+        auto [text, completion] = completion_text(plain, false);
+        EXPECT_THAT(text, HasSubstr("Hello from the Baton"));
+        EXPECT_EQ(completion, tokens);
+        const std::string body = R"({"model":")" + model +
+                                 R"(","messages":[{"role":"user","content":"hi"}],)"
+                                 R"("stream":true,"stream_options":{"include_usage":true}})";
+        auto s = http_stream(gw.port(), kChat, body);
+        ASSERT_EQ(s.status, 200u) << s.describe();
+        auto [stext, scompletion] = completion_text(s, true);
+        EXPECT_EQ(stext, text) << s.body;
+        EXPECT_EQ(scompletion, tokens) << s.body;
+        EXPECT_EQ(sse_data(s.body).back(), "[DONE]");
+        EXPECT_FALSE(s.body.find("\"error\"") != std::string::npos) << s.body;
+    }
+    // an Anthropic client served by the Gemini-format mock
+    auto m =
+        http_post(gw.port(), kMessages,
+                  R"({"model":"mg","max_tokens":50,"messages":[{"role":"user","content":"x"}]})");
+    ASSERT_EQ(m.status, 200u) << m.describe();
+    auto j = parse_json(m.body);
+    ASSERT_TRUE(j.has_value()) << m.body;
+    EXPECT_EQ((*j)["type"], "message");
+    EXPECT_THAT((*j)["content"][0]["text"].get<std::string>(), HasSubstr("Hello"));
+    // a 429 in Anthropic's error shape reaches an OpenAI client as OpenAI's 429
+    auto e =
+        http_post(gw.port(), kChat, chat_body("ma", "hi"), {{"x-baton-mock-fault", "limited"}});
+    json err;
+    ASSERT_TRUE(is_openai_error(e, 429, &err)) << e.describe();
+    EXPECT_EQ(err["type"], "rate_limit_error");
+}
+
 }  // namespace
 }  // namespace baton::test

@@ -91,6 +91,9 @@ struct MockSettings {
     std::map<std::string, MockFault> faults;  // by name
     // Honour `x-baton-mock-fault: <name>` on requests (tests only; off by default).
     bool fault_header = false;
+    // Wire format the mock answers in (openai, anthropic or gemini); Baton translates it back
+    // like a real provider's, so routing across provider kinds can be tried without keys.
+    ProviderKind format = ProviderKind::openai;
 };
 
 // Optional active health checks of a provider: a GET on an endpoint every interval; after
