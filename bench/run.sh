@@ -16,8 +16,8 @@
 #   CHUNKS=20 CHUNK_DELAY_US=500   SSE shape served by the mock
 #   TARGETS="direct nginx baton"
 #   BATON_BIN=path    use this binary instead of build/release/baton
-#   BATON_BUILD=0     never run cmake (by default it runs only when build/release/baton is missing)
-#   BATON_REBUILD=1   run `cmake --build build/release --target baton` even if the binary exists
+#   BATON_BUILD=0     never run cmake (by default build/release/baton is brought up to date with an
+#                     incremental `cmake --build`, so the table never describes a stale binary)
 #   PIN=auto          2 CPUs: wrk/ttft_client on CPU 0, servers (mock and the proxy) on CPU 1.
 #                     >=3 CPUs: load 0, mock 1, proxy 2.  1 CPU: nothing is pinned.
 #   PIN=isolate       2 CPUs: the proxy alone on CPU 1, wrk + mock on CPU 0 (the mock moves to
@@ -45,7 +45,6 @@ CHUNK_DELAY_US=${CHUNK_DELAY_US:-500}
 TARGETS=${TARGETS:-"direct nginx baton"}
 BATON_BIN=${BATON_BIN:-}
 BATON_BUILD=${BATON_BUILD:-1}
-BATON_REBUILD=${BATON_REBUILD:-0}
 PIN=${PIN:-auto}
 NICE=${NICE:-0}
 BENCH_OUT=${BENCH_OUT:-}
@@ -141,7 +140,7 @@ if want_target baton; then
     [[ -x $BATON_BIN ]] || BATON_SKIP="BATON_BIN=$BATON_BIN is not executable"
   else
     BATON_BIN="$ROOT/build/release/baton"
-    if [[ $BATON_BUILD == 1 && -f $ROOT/src/app/main.cpp && ( ! -x $BATON_BIN || $BATON_REBUILD == 1 ) ]]; then
+    if [[ $BATON_BUILD == 1 && -f $ROOT/src/app/main.cpp ]]; then
       log "building Release Baton in build/release (log: $WORK/baton-build.log); not part of the timed run"
       if { [[ -f $ROOT/build/release/build.ninja ]] ||
            cmake -S "$ROOT" -B "$ROOT/build/release" -G Ninja -DCMAKE_BUILD_TYPE=Release \
