@@ -56,6 +56,10 @@ bool scan_usage(std::string_view text, uint64_t& prompt, uint64_t& completion) {
     uint64_t p = 0, c = 0;
     bool found_c = read_num("\"completion_tokens\"", c);
     bool found_p = read_num("\"prompt_tokens\"", p);
+    if (!found_c && !found_p) {  // Anthropic's names (a passed-through Messages answer)
+        found_c = read_num("\"output_tokens\"", c);
+        found_p = read_num("\"input_tokens\"", p);
+    }
     if (!found_c && !found_p) return false;
     prompt = p;
     completion = c;

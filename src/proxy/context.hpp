@@ -23,8 +23,9 @@ struct Attempt {
     unsigned status = 0;     // an upstream error response held back (when !committed)
     std::string body;
     std::string content_type;
-    std::optional<Error> error;  // a gateway-made error (502/504) when no response came
-    double retry_after = -1;     // upstream Retry-After in seconds (< 0: none)
+    std::optional<Error> error;    // a gateway-made error (502/504) when no response came
+    double retry_after = -1;       // upstream Retry-After in seconds (< 0: none)
+    bool anthropic_shape = false;  // body is already Anthropic's (a passed-through error)
 };
 
 struct RequestContext {
@@ -61,6 +62,9 @@ struct RequestContext {
     std::string decision_headers;   // "x-baton-route: ...\r\n..." for the response head
     bool inject_usage = false;      // Baton asked the upstream for stream usage itself
     bool anthropic_client = false;  // POST /v1/messages: answers and errors in Anthropic's shape
+    std::string anthropic_body;     // the client's own Messages body (for an Anthropic upstream)
+    bool body_rewritten = false;    // PII redaction or strip_tools changed the canonical body
+    bool passthrough = false;       // this attempt: Anthropic client → Anthropic upstream as is
     std::string client_model;       // the model the Anthropic client asked for (echoed back)
     const config::RouteResilience* route_resilience = nullptr;  // the route's, when routed
     double cost_usd = -1;                                       // < 0: unknown
@@ -78,7 +82,8 @@ struct RequestContext {
     uint64_t completion_tokens = 0;
 };
 
-// Finds "prompt_tokens": N and "completion_tokens": N in a usage object. True if found.
+// Finds "prompt_tokens": N and "completion_tokens": N in a usage object (or Anthropic's
+// "input_tokens" / "output_tokens" when those are absent). True if found.
 bool scan_usage(std::string_view text, uint64_t& prompt, uint64_t& completion);
 
 // The access-log line (JSON, no trailing newline). Never includes prompt text or secrets.

@@ -274,6 +274,7 @@ awaitable<void> Pipeline::messages(RequestContext& ctx) {
         co_await send_error(ctx, r.error());
         co_return;
     }
+    ctx.anthropic_body = std::move(body);  // kept for an Anthropic upstream (no translation)
     body = r->body.dump();
     co_await chat(ctx);
 }
@@ -418,6 +419,7 @@ std::optional<Error> Pipeline::apply_pii(RequestContext& ctx) {
         }
         out.append(body.substr(prev));
         ctx.req.msg.body() = std::move(out);
+        ctx.body_rewritten = true;
         if (pcfg.restore) ctx.pii_mapping = redactor.take_mapping();
         auto rescanned = openai::scan_request(ctx.req.msg.body(), ctx.api_kind);
         if (!rescanned) return rescanned.error();
@@ -514,6 +516,7 @@ std::optional<Error> Pipeline::apply_injection(RequestContext& ctx) {
                     j.erase(k);
                 }
                 ctx.req.msg.body() = j.dump();
+                ctx.body_rewritten = true;
                 auto rescanned = openai::scan_request(ctx.req.msg.body(), ctx.api_kind);
                 if (!rescanned) return rescanned.error();
                 ctx.chat = std::move(*rescanned);
@@ -956,7 +959,7 @@ awaitable<void> Pipeline::serve(RequestContext& ctx, const policy::Plan& plan) {
         co_await ctx.out.send(st, "application/json", extra, eb);
         co_return;
     }
-    if (ctx.anthropic_client) {  // an upstream's own error (OpenAI's shape by now)
+    if (ctx.anthropic_client && !last->anthropic_shape) {  // OpenAI's shape by now
         auto a = translate::openai_error_to_anthropic(last->status, last->body);
         last->status = a.status;
         last->body = a.body.dump();
@@ -989,7 +992,19 @@ awaitable<Attempt> Pipeline::forward(RequestContext& ctx, Clock::time_point dead
     ctx.inject_usage = false;
     const bool openai_format =
         prov.kind == config::ProviderKind::openai || prov.kind == config::ProviderKind::azure;
-    if (openai_format && prov.quirks.any() && ctx.api_kind == openai::Api::chat) {
+    // An Anthropic client and an Anthropic upstream: the client's own body goes as it is (only
+    // the model replaced), and the answer comes back untranslated, so nothing is lost (thinking
+    // signatures, cache control, server tools). Not when the gateway rewrote the request (PII
+    // redaction, stripped tools): then the rewritten canonical body is translated.
+    ctx.passthrough = ctx.anthropic_client && prov.kind == config::ProviderKind::anthropic &&
+                      !ctx.body_rewritten && !ctx.anthropic_body.empty();
+    if (ctx.passthrough) {
+        nlohmann::ordered_json j =
+            nlohmann::ordered_json::parse(ctx.anthropic_body, nullptr, false);
+        j["model"] = ctx.model->upstream_model;
+        translated = j.dump();
+        pre = translated;
+    } else if (openai_format && prov.quirks.any() && ctx.api_kind == openai::Api::chat) {
         // A server with quirks: the body is rewritten (renamed/dropped fields), not spliced.
         nlohmann::ordered_json j = nlohmann::ordered_json::parse(body, nullptr, false);
         const auto& q = prov.quirks;
@@ -1148,6 +1163,7 @@ awaitable<Attempt> Pipeline::mock(RequestContext& ctx, unsigned attempt_on_targe
                        .count();
     spec.stream = ctx.chat.stream;
     spec.format = ms.format;
+    ctx.passthrough = false;
     std::unique_ptr<UpstreamWire> wire;
     if (ms.format == config::ProviderKind::openai) {
         // like a real upstream asked for usage by Baton (see forward): the chunk is stripped

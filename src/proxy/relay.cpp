@@ -8,6 +8,7 @@
 #include "baton/openai/sse.hpp"
 #include "baton/pii/redact.hpp"
 #include "baton/proxy/pipeline.hpp"
+#include "baton/translate/anthropic_errors.hpp"
 #include "context.hpp"
 #include "stream_restorer.hpp"
 #include "upstream_response.hpp"
@@ -118,6 +119,7 @@ awaitable<Attempt> Pipeline::relay(RequestContext& ctx, UpstreamResponse& up,
         if (status >= 400) {
             Attempt a;
             a.outcome = classify_status(status, resp);
+            a.anthropic_shape = ctx.passthrough;
             a.status = status;
             a.body = std::move(resp);
             a.content_type = content_type.empty() ? "application/json" : content_type;
@@ -159,7 +161,7 @@ awaitable<Attempt> Pipeline::relay(RequestContext& ctx, UpstreamResponse& up,
             std::snprintf(cbuf, sizeof cbuf, "%.9f", ctx.cost_usd);
             h.header("x-baton-cost-usd", cbuf);
         }
-        if (ctx.anthropic_client) {  // /v1/messages: OpenAI's completion → Anthropic's message
+        if (ctx.anthropic_client && !ctx.passthrough) {  // OpenAI's completion → Anthropic's
             AnthropicClientWire cw(ctx.client_model);
             resp = cw.body(status, resp);
         }
@@ -196,7 +198,12 @@ awaitable<Attempt> Pipeline::relay(RequestContext& ctx, UpstreamResponse& up,
     };
     // OpenAI SSE → what the client speaks.
     std::optional<AnthropicClientWire> cw;
-    if (ctx.anthropic_client && sse) cw.emplace(ctx.client_model);
+    if (ctx.anthropic_client && sse && !ctx.passthrough) cw.emplace(ctx.client_model);
+    // The event that ends a failed stream, in the shape the client reads.
+    auto stream_error = [&](const Error& e) {
+        if (ctx.passthrough) return translate::anthropic_error_sse_event(e);
+        return openai::error_sse_event(e) + std::string(openai::kSseDone);
+    };
     auto to_client = [&](std::string_view bytes) -> std::string_view {
         return cw ? cw->stream(bytes) : bytes;
     };
@@ -304,12 +311,13 @@ awaitable<Attempt> Pipeline::relay(RequestContext& ctx, UpstreamResponse& up,
                     ctx.error_code = "stream_cut";
                     spdlog::warn("request {}: stream from provider \"{}\" ended without [DONE]",
                                  ctx.request_id, pname);
-                    if (!(wire && wire->failed())) {  // (a translator reported it already)
-                        rest += openai::error_sse_event(make_error(
-                            Errc::upstream_protocol, "upstream stream from provider \"" + pname +
-                                                         "\" ended without its terminator"));
+                    if (wire && wire->failed()) {  // (a translator reported it already)
+                        rest.append(openai::kSseDone);
+                    } else {
+                        rest += stream_error(make_error(Errc::upstream_protocol,
+                                                        "upstream stream from provider \"" + pname +
+                                                            "\" ended without its terminator"));
                     }
-                    rest.append(openai::kSseDone);
                 }
                 std::string out(to_client(rest));
                 if (cw) out += cw->finish();
@@ -342,9 +350,8 @@ awaitable<Attempt> Pipeline::relay(RequestContext& ctx, UpstreamResponse& up,
             // the unfinished event (if any) is dropped, never glued to the error event
             if (failure->outcome != Outcome::malformed && restorer) ev = restorer->flush();
             if (!ev.empty() && !ev.ends_with("\n\n")) ev += "\n\n";
-            ev += openai::error_sse_event(make_error(
+            ev += stream_error(make_error(
                 failure->code, "upstream stream from provider \"" + pname + "\" " + failure->what));
-            ev.append(openai::kSseDone);
             std::string out(to_client(ev));
             if (cw) out += cw->finish();
             co_await ctx.out.write_chunk(out);

@@ -1,5 +1,7 @@
 #include "usage_filter.hpp"
 
+#include <algorithm>
+
 #include "context.hpp"
 
 namespace baton::proxy {
@@ -63,15 +65,19 @@ std::string_view UsageFilter::process(std::string_view complete) {
         malformed_ = true;
         complete = complete.substr(0, bad);
     }
-    if (!saw_done_ && complete.find("data: [DONE]") != std::string_view::npos) saw_done_ = true;
+    // the stream's terminator: OpenAI's [DONE], or Anthropic's message_stop (passed through)
+    if (!saw_done_ && (complete.find("data: [DONE]") != std::string_view::npos ||
+                       complete.find("\"type\":\"message_stop\"") != std::string_view::npos)) {
+        saw_done_ = true;
+    }
     // Fast path: no usage numbers in these events.
     if (complete.find("_tokens\"") == std::string_view::npos) return complete;
     if (!strip_) {
         uint64_t p = 0, c = 0;
-        if (scan_usage(complete, p, c)) {
+        if (scan_usage(complete, p, c)) {  // counts are cumulative: keep the largest
             have_usage_ = true;
-            prompt_ = p;
-            completion_ = c;
+            prompt_ = std::max(prompt_, p);
+            completion_ = std::max(completion_, c);
         }
         return complete;
     }
@@ -95,8 +101,8 @@ std::string_view UsageFilter::process(std::string_view complete) {
             uint64_t p = 0, c = 0;
             if (scan_usage(event, p, c)) {
                 have_usage_ = true;
-                prompt_ = p;
-                completion_ = c;
+                prompt_ = std::max(prompt_, p);
+                completion_ = std::max(completion_, c);
             }
         } else {
             out_.append(event);

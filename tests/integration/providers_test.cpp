@@ -9,6 +9,7 @@
 #include "support/gateway_process.hpp"
 #include "support/http_client.hpp"
 #include "support/test_helpers.hpp"
+#include "support/wait.hpp"
 
 namespace baton::test {
 namespace {
@@ -321,22 +322,63 @@ TEST(MessagesApiTest, AnthropicClientStreamFromAnOpenAIUpstream) {
     EXPECT_EQ(text, "Hello");
 }
 
-TEST(MessagesApiTest, AnthropicClientServedByAnAnthropicUpstream) {
+TEST(MessagesApiTest, AnthropicClientToAnthropicUpstreamPassesThroughUntranslated) {
     FakeUpstream a;
-    a.enqueue(Reply::json(200, kAnthropicMessage));
+    // an answer with a signed thinking block: it must reach the client byte for byte
+    const std::string answer =
+        R"({"id":"msg_t","type":"message","role":"assistant","model":"up-model","content":[)"
+        R"({"type":"thinking","thinking":"Let me see.","signature":"sig-ABC=="},)"
+        R"({"type":"text","text":"Bonjour"}],"stop_reason":"end_turn","stop_sequence":null,)"
+        R"("usage":{"input_tokens":12,"output_tokens":3}})";
+    a.enqueue(Reply::json(200, answer));
     GatewayProcess gw(config("anthropic", a.base_url()), test_key_env());
     ASSERT_TRUE(gw.start());
-    auto r = http_post(gw.port(), kMessages, kMessagesBody);
+    // the client's history carries a signed thinking block and cache_control: kept as sent
+    const std::string request =
+        R"({"model":"m","max_tokens":100,"system":[{"type":"text","text":"Be brief.",)"
+        R"("cache_control":{"type":"ephemeral"}}],"thinking":{"type":"enabled","budget_tokens":64},)"
+        R"("messages":[{"role":"user","content":"Hi"},{"role":"assistant","content":[)"
+        R"({"type":"thinking","thinking":"t","signature":"sig-OLD=="},{"type":"text","text":"Hey"}]},)"
+        R"({"role":"user","content":"Again"}]})";
+    auto r = http_post(gw.port(), kMessages, request);
     ASSERT_EQ(r.status, 200u) << r.describe();
-    auto j = parse_json(r.body);
-    ASSERT_TRUE(j.has_value()) << r.body;
-    EXPECT_EQ((*j)["content"][0]["text"], "Bonjour");
-    EXPECT_EQ((*j)["usage"]["input_tokens"], 12);
-    EXPECT_EQ((*j)["usage"]["output_tokens"], 3);
+    EXPECT_EQ(r.body, answer);
+    EXPECT_EQ(r.header("x-baton-cost-usd"), "0.000018000");  // 12 x $1 + 3 x $2 per 1M
     auto sent = parse_json(a.exchange(0).request.body);
-    ASSERT_TRUE(sent.has_value());
-    EXPECT_EQ((*sent)["system"][0]["text"], "Be brief.");
-    EXPECT_EQ((*sent)["max_tokens"], 100);
+    auto expected = parse_json(request);
+    ASSERT_TRUE(sent.has_value() && expected.has_value());
+    (*expected)["model"] = "up-model";
+    EXPECT_EQ(*sent, *expected) << a.exchange(0).request.body;
+}
+
+TEST(MessagesApiTest, PassedThroughAnthropicStreamIsRelayedAndACutIsAnAnthropicError) {
+    FakeUpstream a;
+    a.enqueue(with_type(Reply::sse(anthropic_stream()), "text/event-stream"));
+    a.enqueue(with_type(Reply::sse(anthropic_stream(false)), "text/event-stream"));
+    GatewayProcess gw(config("anthropic", a.base_url()), test_key_env());
+    ASSERT_TRUE(gw.start());
+    std::string body = kMessagesBody;
+    body.insert(body.size() - 1, R"(,"stream":true)");
+    auto r = http_stream(gw.port(), kMessages, body);
+    ASSERT_EQ(r.status, 200u) << r.describe();
+    std::string upstream;
+    for (const auto& c : anthropic_stream()) upstream += c.bytes;
+    EXPECT_EQ(r.body, upstream);  // every event as the upstream sent it
+    EXPECT_TRUE(wait_until(
+        [&] {
+            return http_get(gw.port(), "/metrics")
+                       .body.find("baton_tokens_total{model=\"m\",kind=\"completion\"} 7") !=
+                   std::string::npos;
+        },
+        Millis(2000)));
+    EXPECT_THAT(http_get(gw.port(), "/metrics").body,
+                HasSubstr("baton_tokens_total{model=\"m\",kind=\"prompt\"} 10"));
+    // without message_stop: Anthropic's error event, never a clean end, no [DONE]
+    auto cut = http_stream(gw.port(), kMessages, body);
+    ASSERT_EQ(cut.status, 200u) << cut.describe();
+    EXPECT_THAT(cut.body, HasSubstr("event: error"));
+    EXPECT_THAT(cut.body, Not(HasSubstr("[DONE]")));
+    EXPECT_TRUE(gw.wait_for_stdout("\"stream_cut\":true", Millis(2000))) << gw.stdout_text();
 }
 
 TEST(MessagesApiTest, ErrorsComeInAnthropicShape) {
