@@ -11,6 +11,7 @@ PACKAGES=(
   nlohmann-json3-dev libyaml-cpp-dev libspdlog-dev libfmt-dev libssl-dev
   libre2-dev                  # rule content_regex (linear-time regex engine)
   libsqlite3-dev              # budget spend that survives restarts (state.path)
+  libmimalloc-dev             # the baton binary's allocator (Release; see CMakeLists.txt)
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   openssl curl ca-certificates
   nodejs npm                  # end-to-end tests with the official openai npm client

@@ -1,5 +1,8 @@
 // baton: the daemon's entry point. Parses the command line, loads the config, starts one worker
 // per thread, and handles signals (SIGHUP reload, SIGTERM/SIGINT drain).
+#ifdef BATON_WITH_MIMALLOC
+#include <mimalloc.h>
+#endif
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -526,6 +529,12 @@ int main(int argc, char** argv) {
             return kExitOk;
         } else if (a == "--version" || a == "-v") {
             std::printf("baton %s\n", BATON_VERSION);
+#ifdef BATON_WITH_MIMALLOC
+            std::printf("allocator: mimalloc %d.%d.%d\n", mi_version() / 100,
+                        mi_version() / 10 % 10, mi_version() % 10);
+#else
+            std::printf("allocator: system\n");
+#endif
             return kExitOk;
         } else if (a == "--config" || a == "-c") {
             config_path = need("a file");

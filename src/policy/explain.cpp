@@ -194,27 +194,47 @@ std::string describe(const Plan& p, const Exclusion& e, const config::Config& co
     return out;
 }
 
-std::vector<std::pair<std::string, std::string>> decision_headers(const Plan& p,
-                                                                  const config::Config& config) {
-    std::vector<std::pair<std::string, std::string>> h;
+namespace {
+// Calls emit(name, value) for each decision header, in order. `model_and_provider` false leaves
+// out x-baton-model and x-baton-provider (the proxy writes those for the attempt's candidate).
+template <class Emit>
+void each_decision_header(const Plan& p, const config::Config& config, bool model_and_provider,
+                          Emit&& emit) {
     const Candidate* c = p.chosen();
-    if (!p.ok() || !c || c->model_index >= config.models.size()) return h;
+    if (!p.ok() || !c || c->model_index >= config.models.size()) return;
     const config::Model& m = config.models[c->model_index];
-    h.emplace_back("x-baton-route", p.route);
-    h.emplace_back("x-baton-model", m.name);
-    h.emplace_back("x-baton-provider", m.provider);
-    if (!p.variant.empty()) h.emplace_back("x-baton-variant", p.variant);
-    h.emplace_back("x-baton-reason", p.reason);
+    emit("x-baton-route", p.route);
+    if (model_and_provider) {
+        emit("x-baton-model", m.name);
+        emit("x-baton-provider", m.provider);
+    }
+    if (!p.variant.empty()) emit("x-baton-variant", p.variant);
+    emit("x-baton-reason", p.reason);
     for (const auto& d : p.deprecations) {
         bool involved = (d.replacement && *d.replacement == c->model_index) ||
                         (!d.replacement && d.model_index == c->model_index);
         if (!involved) continue;
         std::string v = name_of(config, d.model_index) + "; after=" + d.after;
         if (d.replacement) v += "; replacement=" + name_of(config, *d.replacement);
-        h.emplace_back("x-baton-deprecated", std::move(v));
+        emit("x-baton-deprecated", v);
         break;
     }
+}
+}  // namespace
+
+std::vector<std::pair<std::string, std::string>> decision_headers(const Plan& p,
+                                                                  const config::Config& config) {
+    std::vector<std::pair<std::string, std::string>> h;
+    each_decision_header(p, config, true, [&](std::string_view k, std::string_view v) {
+        h.emplace_back(std::string(k), std::string(v));
+    });
     return h;
+}
+
+void append_decision_headers(std::string& out, const Plan& p, const config::Config& config) {
+    each_decision_header(p, config, false, [&](std::string_view k, std::string_view v) {
+        out.append(k).append(": ").append(v).append("\r\n");
+    });
 }
 
 nlohmann::json explain(const Plan& p, const Features& features, const config::Config& config) {

@@ -1,5 +1,9 @@
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 #include <ctime>
 
 #include "baton/core/json_escape.hpp"
@@ -37,28 +41,78 @@ double ms_between(Clock::time_point a, Clock::time_point b) {
 }
 }  // namespace
 
+size_t find_pair(std::string_view text, size_t from, char a, char b) {
+    const char* const base = text.data();
+    const size_t n = text.size();
+    size_t i = from;
+#ifdef __SSE2__
+    // 16 positions per step: bit k of the mask is set when text[i+k] == a and text[i+k+1] == b.
+    const __m128i va = _mm_set1_epi8(a);
+    const __m128i vb = _mm_set1_epi8(b);
+    for (; i + 17 <= n; i += 16) {
+        __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(base + i));
+        __m128i y = _mm_loadu_si128(reinterpret_cast<const __m128i*>(base + i + 1));
+        unsigned mask = static_cast<unsigned>(
+            _mm_movemask_epi8(_mm_and_si128(_mm_cmpeq_epi8(x, va), _mm_cmpeq_epi8(y, vb))));
+        if (mask != 0) return i + static_cast<size_t>(__builtin_ctz(mask));
+    }
+#endif
+    for (; i + 1 < n; ++i) {
+        if (base[i] == a && base[i + 1] == b) return i;
+    }
+    return std::string_view::npos;
+}
+
 bool scan_usage(std::string_view text, uint64_t& prompt, uint64_t& completion) {
-    auto read_num = [&](std::string_view key, uint64_t& out) {
-        auto p = text.find(key);
-        if (p == std::string_view::npos) return false;
-        p += key.size();
-        while (p < text.size() && (text[p] == ' ' || text[p] == ':')) ++p;
-        uint64_t v = 0;
-        bool any = false;
-        while (p < text.size() && text[p] >= '0' && text[p] <= '9') {
-            v = v * 10 + static_cast<uint64_t>(text[p] - '0');
-            ++p;
-            any = true;
-        }
-        if (any) out = v;
-        return any;
-    };
+    // The counts sit in "usage" objects. Find each with a Boyer-Moore-Horspool search (it skips
+    // up to 7 bytes a step; this runs on every answer, and a plain find stops at every '"' of
+    // the JSON), then read the keys inside the object. Every occurrence counts and the largest
+    // wins: usage counts are cumulative, and a chunk may hold several events (Anthropic's
+    // message_start carries input_tokens and an early output_tokens, message_delta the final
+    // output_tokens). Inside JSON strings quotes are escaped, so a quoted key only matches a key.
+    static constexpr std::string_view kUsage = "\"usage\"";
     uint64_t p = 0, c = 0;
-    bool found_c = read_num("\"completion_tokens\"", c);
-    bool found_p = read_num("\"prompt_tokens\"", p);
-    if (!found_c && !found_p) {  // Anthropic's names (a passed-through Messages answer)
-        found_c = read_num("\"output_tokens\"", c);
-        found_p = read_num("\"input_tokens\"", p);
+    bool found_p = false, found_c = false, openai_names = false;
+    auto read = [](std::string_view obj, std::string_view key, uint64_t& out, bool& found) {
+        size_t k = obj.find(key);
+        if (k == std::string_view::npos) return false;
+        k += key.size();
+        while (k < obj.size() && (obj[k] == ' ' || obj[k] == ':')) ++k;
+        uint64_t v = 0;
+        bool digits = false;
+        while (k < obj.size() && obj[k] >= '0' && obj[k] <= '9') {
+            v = v * 10 + static_cast<uint64_t>(obj[k] - '0');
+            ++k;
+            digits = true;
+        }
+        if (!digits) return false;
+        out = found ? std::max(out, v) : v;
+        found = true;
+        return true;
+    };
+    for (size_t at = 0;;) {
+        at = find_pair(text, at, '"', 'u');
+        if (at == std::string_view::npos) break;
+        if (text.compare(at, kUsage.size(), kUsage) != 0) {
+            ++at;
+            continue;
+        }
+        // The object: up to its first '}' (usage holds nested *_details objects only after
+        // the counts), bounded so a malformed body cannot make this quadratic.
+        size_t from = at + kUsage.size();
+        std::string_view obj = text.substr(from, 512);
+        if (size_t close = obj.find('}'); close != std::string_view::npos) {
+            obj = obj.substr(0, close);
+        }
+        bool o1 = read(obj, "\"prompt_tokens\"", p, found_p);
+        bool o2 = read(obj, "\"completion_tokens\"", c, found_c);
+        if (o1 || o2) {
+            openai_names = true;
+        } else if (!openai_names) {  // Anthropic's names (a passed-through Messages answer)
+            read(obj, "\"input_tokens\"", p, found_p);
+            read(obj, "\"output_tokens\"", c, found_c);
+        }
+        at = from;
     }
     if (!found_c && !found_p) return false;
     prompt = p;

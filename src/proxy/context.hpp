@@ -85,6 +85,9 @@ struct RequestContext {
 // Finds "prompt_tokens": N and "completion_tokens": N in a usage object (or Anthropic's
 // "input_tokens" / "output_tokens" when those are absent). True if found.
 bool scan_usage(std::string_view text, uint64_t& prompt, uint64_t& completion);
+// Position of the first `a` at or after `from` that is followed by `b`, or npos (SSE2: 16
+// positions per step).
+size_t find_pair(std::string_view text, size_t from, char a, char b);
 
 // The access-log line (JSON, no trailing newline). Never includes prompt text or secrets.
 std::string access_log_line(const RequestContext& ctx, Clock::time_point end);

@@ -6,6 +6,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
+#include <charconv>
 #include <cmath>
 #include <nlohmann/json.hpp>
 #include <random>
@@ -741,9 +742,12 @@ awaitable<void> Pipeline::chat(RequestContext& ctx) {
             }
             ctx.budget_hold = std::move(*hold);
             auto st = budget_ledger().status(k.name, lim);
-            char buf[32];
-            std::snprintf(buf, sizeof buf, "%.6f", st.remaining_usd);
-            ctx.rate_headers.append("x-baton-budget-remaining: ").append(buf).append("\r\n");
+            char buf[48];
+            auto br =
+                std::to_chars(buf, buf + sizeof buf, st.remaining_usd, std::chars_format::fixed, 6);
+            ctx.rate_headers.append("x-baton-budget-remaining: ")
+                .append(buf, static_cast<size_t>(br.ptr - buf))
+                .append("\r\n");
         }
     }
     ctx.route = plan.route;
@@ -767,14 +771,13 @@ void Pipeline::use_candidate(RequestContext& ctx, const policy::Plan& plan, size
     ctx.model = &cfg.models[model_index];
     ctx.provider = &cfg.providers[ctx.model->provider_index];
     ctx.decision_headers.clear();
-    for (const auto& [k, v] : policy::decision_headers(plan, cfg)) {
-        if (k == "x-baton-model" || k == "x-baton-provider") continue;
-        ctx.decision_headers.append(k).append(": ").append(v).append("\r\n");
-    }
+    policy::append_decision_headers(ctx.decision_headers, plan, cfg);
     ctx.decision_headers.append("x-baton-model: ").append(ctx.model->name).append("\r\n");
     ctx.decision_headers.append("x-baton-provider: ").append(ctx.provider->name).append("\r\n");
+    char num[12];
+    auto nr = std::to_chars(num, num + sizeof num, attempts);
     ctx.decision_headers.append("x-baton-attempts: ")
-        .append(std::to_string(attempts))
+        .append(num, static_cast<size_t>(nr.ptr - num))
         .append("\r\n");
     ctx.decision_headers.append(ctx.rate_headers);
     ctx.decision_headers.append(ctx.injection_header);

@@ -2,6 +2,7 @@
 // classifying it as a failure while the client has seen nothing yet.
 #include <spdlog/spdlog.h>
 
+#include <charconv>
 #include <memory>
 
 #include "baton/openai/error_envelope.hpp"
@@ -157,9 +158,11 @@ awaitable<Attempt> Pipeline::relay(RequestContext& ctx, UpstreamResponse& up,
         h.raw(ctx.decision_headers);
         if (ctx.have_usage && status == 200) {
             ctx.cost_usd = request_cost(*ctx.model, ctx.prompt_tokens, ctx.completion_tokens);
-            char cbuf[32];
-            std::snprintf(cbuf, sizeof cbuf, "%.9f", ctx.cost_usd);
-            h.header("x-baton-cost-usd", cbuf);
+            char cbuf[48];
+            auto cr =
+                std::to_chars(cbuf, cbuf + sizeof cbuf, ctx.cost_usd, std::chars_format::fixed, 9);
+            h.header("x-baton-cost-usd",
+                     std::string_view(cbuf, static_cast<size_t>(cr.ptr - cbuf)));
         }
         if (ctx.anthropic_client && !ctx.passthrough) {  // OpenAI's completion → Anthropic's
             AnthropicClientWire cw(ctx.client_model);

@@ -19,7 +19,7 @@ constexpr size_t kTlsWatchChunk = 4 * 1024;
 }  // namespace
 
 Downstream::Downstream(TlsConnection& tls, Duration write_timeout)
-    : stream_(tls.tcp()), tls_(&tls), write_timeout_(write_timeout) {}
+    : stream_(tls.tcp()), deadline_(tls.deadline), tls_(&tls), write_timeout_(write_timeout) {}
 
 ResponseHead::ResponseHead(unsigned status) {
     s_.reserve(384);
@@ -110,9 +110,10 @@ const char* ResponseHead::reason(unsigned status) {
 awaitable<bool> Downstream::write(std::span<const asio::const_buffer> bufs) {
     if (client_gone_) co_return false;
     committed_ = true;
-    stream_.expires_after(write_timeout_);
+    deadline_.expires_after(write_timeout_);
     if (tls_ != nullptr) co_return co_await write_tls(bufs);
     auto [ec, n] = co_await asio::async_write(stream_, bufs, use_nothrow);
+    deadline_.expires_never();
     bytes_out_ += n;
     if (ec) {
         client_gone_ = true;
@@ -140,6 +141,7 @@ awaitable<bool> Downstream::write_tls(std::span<const asio::const_buffer> bufs) 
         ec = wec;
         n = wn;
     }
+    deadline_.expires_never();
     bytes_out_ += n;
     if (ec) {
         client_gone_ = true;
@@ -204,12 +206,12 @@ void Downstream::watch_disconnect(std::function<void()> on_close) {
     auto* self = this;
     struct Arm {
         static void go(std::shared_ptr<Watch> w, Downstream* self) {
-            self->stream_.socket().async_wait(
+            self->stream_.async_wait(
                 asio::ip::tcp::socket::wait_read, [w, self](boost::system::error_code ec) {
                     if (!w->active || ec) return;
                     char c;
-                    ssize_t n = ::recv(self->stream_.socket().native_handle(), &c, 1,
-                                       MSG_PEEK | MSG_DONTWAIT);
+                    ssize_t n =
+                        ::recv(self->stream_.native_handle(), &c, 1, MSG_PEEK | MSG_DONTWAIT);
                     if (n > 0) {  // pipelined bytes, not a close: stop watching
                         w->active = false;
                         return;
@@ -241,9 +243,8 @@ void Downstream::client_left() {
 void Downstream::arm_tls_watch(TlsConnection& tls) {
     tls.watch_reading = true;
     tls.watch_cancelled = false;
-    // No deadline on this read: beast's timeout would close the socket under the stream.
-    // Writes set their own (the write and read timers of a tcp_stream are separate).
-    tls.tcp().expires_never();
+    // No deadline on this read: the connection's deadline is set only while a write is in
+    // flight (a write that times out closes the socket, which ends this read too).
     tls.stream.async_read_some(
         tls.read_buffer.prepare(kTlsWatchChunk), [&tls](boost::system::error_code ec, size_t n) {
             tls.watch_reading = false;
@@ -272,7 +273,7 @@ void Downstream::unwatch() {
             tls_->watch_cancelled = true;
             boost::system::error_code ec;
             // cancels only the watch's read: no write is in flight when a handler unwatches
-            stream_.socket().cancel(ec);
+            stream_.cancel(ec);
         }
         return;
     }
@@ -281,7 +282,7 @@ void Downstream::unwatch() {
             watch_->active = false;
             boost::system::error_code ec;
             // cancels only the pending wait: no other operation is outstanding here
-            stream_.socket().cancel(ec);
+            stream_.cancel(ec);
         }
         watch_.reset();
     }

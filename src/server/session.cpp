@@ -10,6 +10,7 @@
 #include <optional>
 #include <type_traits>
 
+#include "baton/core/deadline.hpp"
 #include "baton/metrics/registry.hpp"
 #include "tls.hpp"
 
@@ -28,18 +29,27 @@ struct SessionGuard {
     ~SessionGuard() { w.unregister_session(it); }
 };
 
-// The two connection types the request loop is instantiated for: plain TCP (the hot path,
-// exactly as before TLS existed) and TLS.
-beast::tcp_stream& tcp_of(beast::tcp_stream& s) { return s; }
-beast::tcp_stream& tcp_of(TlsConnection& c) { return c.tcp(); }
-beast::tcp_stream& io_of(beast::tcp_stream& s) { return s; }
+// The two connection types the request loop is instantiated for: plain TCP (the hot path) and
+// TLS (tls.hpp).
+struct PlainConnection {
+    explicit PlainConnection(asio::ip::tcp::socket s) : socket(std::move(s)), deadline(socket) {}
+    asio::ip::tcp::socket socket;
+    Deadline deadline;
+};
+asio::ip::tcp::socket& io_of(PlainConnection& c) { return c.socket; }
 TlsStream& io_of(TlsConnection& c) { return c.stream; }
+Downstream make_downstream(PlainConnection& c, Duration write_timeout) {
+    return Downstream(c.socket, c.deadline, write_timeout);
+}
+Downstream make_downstream(TlsConnection& c, Duration write_timeout) {
+    return Downstream(c, write_timeout);
+}
 
 // Reads one request. The first byte may take up to the idle timeout (keep-alive wait); from
 // then on the whole request must arrive within header_read. Already-buffered bytes are parsed
-// without waiting. `tcp` is the TCP layer of `stream` (the same object for plain TCP).
+// without waiting. `guard` is the deadline of the TCP socket under `stream`.
 template <class Stream>
-awaitable<ReadResult> read_request(Stream& stream, beast::tcp_stream& tcp, beast::flat_buffer& buf,
+awaitable<ReadResult> read_request(Stream& stream, Deadline& guard, beast::flat_buffer& buf,
                                    http::request_parser<http::string_body>& parser,
                                    const Limits& limits, Worker::SessionState& state,
                                    Clock::time_point& first_byte) {
@@ -77,8 +87,10 @@ awaitable<ReadResult> read_request(Stream& stream, beast::tcp_stream& tcp, beast
             timeout = deadline - Clock::now();
             if (timeout <= Duration::zero()) co_return ReadResult::timeout;
         }
-        tcp.expires_after(timeout);
-        auto [ec, n] = co_await stream.async_read_some(buf.prepare(kReadChunk), use_nothrow);
+        guard.expires_after(timeout);
+        auto [rec, n] = co_await stream.async_read_some(buf.prepare(kReadChunk), use_nothrow);
+        guard.expires_never();
+        const auto ec = guard.check(rec);
         buf.commit(n);
         if (ec == beast::error::timeout)
             co_return started ? ReadResult::timeout : ReadResult::closed;
@@ -118,10 +130,10 @@ awaitable<bool> serve(Conn& conn, beast::flat_buffer& buf, Worker& worker,
         parser->body_limit(limits.max_body_bytes);
         parser->eager(true);
         Clock::time_point first_byte{};
-        auto rr = co_await read_request(io_of(conn), tcp_of(conn), buf, *parser, limits, state,
+        auto rr = co_await read_request(io_of(conn), conn.deadline, buf, *parser, limits, state,
                                         first_byte);
         state.idle = false;
-        Downstream out(conn, limits.write);
+        Downstream out = make_downstream(conn, limits.write);
         if (rr == ReadResult::closed) co_return false;
         if (rr != ReadResult::ok) {
             out.keep_alive = false;
@@ -158,10 +170,10 @@ awaitable<bool> serve(Conn& conn, beast::flat_buffer& buf, Worker& worker,
     }
 }
 
-void close_tcp(beast::tcp_stream& tcp) {
+void close_tcp(asio::ip::tcp::socket& tcp) {
     boost::system::error_code ec;
-    tcp.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ec);
-    tcp.socket().close(ec);
+    tcp.shutdown(asio::ip::tcp::socket::shutdown_send, ec);
+    tcp.close(ec);
 }
 
 enum class HandshakeFailure { timeout, plain_http, error };
@@ -187,16 +199,16 @@ bool is_plain_http(const boost::system::error_code& ec) {
 }  // namespace
 
 awaitable<void> run_session(asio::ip::tcp::socket socket, Worker& worker) {
-    beast::tcp_stream stream(std::move(socket));
+    PlainConnection conn(std::move(socket));
     {
         boost::system::error_code ec;
-        stream.socket().set_option(asio::ip::tcp::no_delay(true), ec);
+        conn.socket.set_option(asio::ip::tcp::no_delay(true), ec);
     }
-    SessionGuard guard{worker, worker.register_session(&stream)};
+    SessionGuard guard{worker, worker.register_session(&conn.socket)};
     beast::flat_buffer buf;
     buf.reserve(kReadChunk);
-    co_await serve(stream, buf, worker, *guard.it);
-    close_tcp(stream);
+    co_await serve(conn, buf, worker, *guard.it);
+    close_tcp(conn.socket);
 }
 
 awaitable<void> run_tls_session(asio::ip::tcp::socket socket, Worker& worker,
@@ -222,8 +234,11 @@ awaitable<void> run_tls_session(asio::ip::tcp::socket socket, Worker& worker,
 
     // The handshake must complete within header_read, like a request head; a client that
     // connects and sends nothing holds only its own coroutine until then.
-    tcp.expires_after(limits.header_read);
-    auto [hec] = co_await conn.stream.async_handshake(asio::ssl::stream_base::server, use_nothrow);
+    conn.deadline.expires_after(limits.header_read);
+    auto [raw_hec] =
+        co_await conn.stream.async_handshake(asio::ssl::stream_base::server, use_nothrow);
+    conn.deadline.expires_never();
+    const auto hec = conn.deadline.check(raw_hec);
     if (hec) {
         const bool timed_out = hec == beast::error::timeout;
         const bool plain_http = !timed_out && is_plain_http(hec);
@@ -234,12 +249,12 @@ awaitable<void> run_tls_session(asio::ip::tcp::socket socket, Worker& worker,
         }
         if (spdlog::should_log(spdlog::level::debug)) {
             boost::system::error_code eec;
-            auto peer = tcp.socket().remote_endpoint(eec);
+            auto peer = tcp.remote_endpoint(eec);
             spdlog::debug("TLS handshake with {}:{} failed: {}", peer.address().to_string(),
                           peer.port(), hec.message());
         }
-        if (plain_http && tcp.socket().is_open()) {
-            Downstream out(tcp, limits.write);
+        if (plain_http && tcp.is_open()) {
+            Downstream out(tcp, conn.deadline, limits.write);
             out.keep_alive = false;
             co_await worker.handler().reject(
                 400,
@@ -254,13 +269,14 @@ awaitable<void> run_tls_session(asio::ip::tcp::socket socket, Worker& worker,
     conn.read_buffer.reserve(kReadChunk);
     const bool polite = co_await serve(conn, conn.read_buffer, worker, *guard.it);
     co_await wait_watch(conn);
-    if (polite && tcp.socket().is_open()) {
+    if (polite && tcp.is_open()) {
         // Best effort close_notify, bounded; the client's is not awaited (RFC 8446 6.1 allows
         // this, and nginx does the same). Marking it as received makes SSL_shutdown complete
         // once ours is written.
         SSL_set_shutdown(conn.stream.native_handle(), SSL_RECEIVED_SHUTDOWN);
-        tcp.expires_after(std::min(limits.write, kTlsShutdownTimeout));
+        conn.deadline.expires_after(std::min(limits.write, kTlsShutdownTimeout));
         auto [sec] = co_await conn.stream.async_shutdown(use_nothrow);
+        conn.deadline.expires_never();
         (void)sec;
     }
     close_tcp(tcp);

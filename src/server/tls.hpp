@@ -9,27 +9,30 @@
 #include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
 #include <string>
 
 #include "baton/core/asio.hpp"
+#include "baton/core/deadline.hpp"
 
 namespace baton::server {
 
 class Downstream;
-using TlsStream = asio::ssl::stream<beast::tcp_stream>;
+using TlsStream = asio::ssl::stream<asio::ip::tcp::socket>;
 
 struct TlsConnection {
     // Takes ownership of `ssl` (made with SSL_new from the listener's context; it holds its own
     // reference to that context, so a reload never changes an established connection).
     TlsConnection(asio::ip::tcp::socket socket, SSL* ssl)
-        : stream(beast::tcp_stream(std::move(socket)), ssl), watch_done(stream.get_executor()) {}
+        : stream(std::move(socket), ssl),
+          deadline(stream.next_layer()),
+          watch_done(stream.get_executor()) {}
     TlsConnection(const TlsConnection&) = delete;
     TlsConnection& operator=(const TlsConnection&) = delete;
 
-    beast::tcp_stream& tcp() { return beast::get_lowest_layer(stream); }
+    asio::ip::tcp::socket& tcp() { return stream.next_layer(); }
 
     TlsStream stream;
+    Deadline deadline;               // of the TCP socket under the TLS stream
     beast::flat_buffer read_buffer;  // the session's request buffer
     std::string write_scratch;       // a gather write coalesced into one TLS record
 

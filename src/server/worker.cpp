@@ -57,12 +57,12 @@ void Worker::drain() {
         boost::system::error_code ec;
         acceptor_.close(ec);
         for (auto& s : session_list_) {
-            if (s.idle && s.stream) s.stream->socket().close(ec);
+            if (s.idle && s.socket) s.socket->close(ec);
         }
     });
 }
 
-std::list<Worker::SessionState>::iterator Worker::register_session(beast::tcp_stream* s) {
+std::list<Worker::SessionState>::iterator Worker::register_session(asio::ip::tcp::socket* s) {
     sessions_.fetch_add(1, std::memory_order_relaxed);
     return session_list_.insert(session_list_.end(), SessionState{s, true});
 }

@@ -2,9 +2,9 @@
 
 #include <openssl/ssl.h>
 
+#include <boost/asio/connect.hpp>
 #include <boost/asio/ssl/host_name_verification.hpp>
 #include <boost/asio/write.hpp>
-#include <boost/beast/core/buffers_range.hpp>
 
 namespace baton::upstream {
 
@@ -16,12 +16,14 @@ std::string Origin::key() const {
     return std::string(tls ? "https://" : "http://") + host + ":" + std::to_string(port);
 }
 
-Connection::Connection(asio::any_io_executor ex) : tcp_(std::make_unique<beast::tcp_stream>(ex)) {
+Connection::Connection(asio::any_io_executor ex)
+    : tcp_(std::make_unique<asio::ip::tcp::socket>(ex)), deadline_(*tcp_) {
     buffer_.reserve(kReadChunk);
 }
 
 Connection::Connection(asio::any_io_executor ex, asio::ssl::context& ctx)
-    : tls_(std::make_unique<asio::ssl::stream<beast::tcp_stream>>(ex, ctx)) {
+    : tls_(std::make_unique<asio::ssl::stream<asio::ip::tcp::socket>>(ex, ctx)),
+      deadline_(tls_->next_layer()) {
     buffer_.reserve(kReadChunk);
 }
 
@@ -29,8 +31,8 @@ Connection::~Connection() = default;
 
 void Connection::close() {
     boost::system::error_code ec;
-    tcp().socket().shutdown(asio::ip::tcp::socket::shutdown_both, ec);
-    tcp().socket().close(ec);
+    tcp().shutdown(asio::ip::tcp::socket::shutdown_both, ec);
+    tcp().close(ec);
 }
 
 awaitable<boost::system::error_code> Connection::connect(const Origin& origin, Duration timeout) {
@@ -39,10 +41,12 @@ awaitable<boost::system::error_code> Connection::connect(const Origin& origin, D
     auto [rec, results] =
         co_await resolver.async_resolve(origin.host, std::to_string(origin.port), use_nothrow);
     if (rec) co_return rec;
-    tcp().expires_after(timeout);
-    auto [cec, ep] = co_await tcp().async_connect(results, use_nothrow);
-    if (cec) co_return cec;
-    tcp().socket().set_option(asio::ip::tcp::no_delay(true));
+    deadline_.expires_after(timeout);
+    auto [raw_cec, ep] = co_await asio::async_connect(tcp(), results, use_nothrow);
+    deadline_.expires_never();
+    if (auto cec = deadline_.check(raw_cec)) co_return cec;
+    boost::system::error_code opt_ec;
+    tcp().set_option(asio::ip::tcp::no_delay(true), opt_ec);
     if (tls_) {
         // SNI (not for IP literals) and host-name verification.
         boost::system::error_code addr_ec;
@@ -57,27 +61,29 @@ awaitable<boost::system::error_code> Connection::connect(const Origin& origin, D
         } else {
             tls_->set_verify_mode(asio::ssl::verify_none);
         }
-        tcp().expires_after(timeout);
+        deadline_.expires_after(timeout);
         auto [hec] = co_await tls_->async_handshake(asio::ssl::stream_base::client, use_nothrow);
-        if (hec) co_return hec;
+        deadline_.expires_never();
+        if (hec) co_return deadline_.check(hec);
     }
     co_return boost::system::error_code{};
 }
 
 awaitable<boost::system::error_code> Connection::write(std::span<const asio::const_buffer> buffers,
                                                        Duration timeout) {
-    tcp().expires_after(timeout);
+    deadline_.expires_after(timeout);
     boost::system::error_code ec;
     if (tls_) {
         std::tie(ec, std::ignore) = co_await asio::async_write(*tls_, buffers, use_nothrow);
     } else {
         std::tie(ec, std::ignore) = co_await asio::async_write(*tcp_, buffers, use_nothrow);
     }
-    co_return ec;
+    deadline_.expires_never();
+    co_return deadline_.check(ec);
 }
 
 awaitable<std::pair<boost::system::error_code, size_t>> Connection::read_some(Duration timeout) {
-    tcp().expires_after(timeout);
+    deadline_.expires_after(timeout);
     auto buf = buffer_.prepare(kReadChunk);
     boost::system::error_code ec;
     size_t n = 0;
@@ -86,8 +92,9 @@ awaitable<std::pair<boost::system::error_code, size_t>> Connection::read_some(Du
     } else {
         std::tie(ec, n) = co_await tcp_->async_read_some(buf, use_nothrow);
     }
+    deadline_.expires_never();
     buffer_.commit(n);
-    co_return std::pair{ec, n};
+    co_return std::pair{deadline_.check(ec), n};
 }
 
 }  // namespace baton::upstream

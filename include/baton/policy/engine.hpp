@@ -278,6 +278,10 @@ std::string describe(const Plan& p, const Exclusion& e, const config::Config& co
 // past its date). Empty when the plan failed.
 std::vector<std::pair<std::string, std::string>> decision_headers(const Plan& p,
                                                                   const config::Config& config);
+// The same as "Name: value\r\n" lines appended to `out`, without x-baton-model and
+// x-baton-provider (the proxy writes those for each attempt's candidate). No allocation beyond
+// `out` on the common path.
+void append_decision_headers(std::string& out, const Plan& p, const config::Config& config);
 
 // JSON for POST /v1/route/explain and `baton explain`: features, every candidate with its
 // exclusion reasons or score breakdown, the chosen plan and its headers (shape in routing.md).

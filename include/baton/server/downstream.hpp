@@ -1,7 +1,7 @@
 #pragma once
 // The client side of one request: writes a response (complete, or streamed with chunked
 // transfer encoding) to the downstream connection. Knows HTTP framing, not SSE or OpenAI.
-#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <functional>
 #include <span>
 #include <string>
@@ -9,6 +9,7 @@
 
 #include "baton/core/asio.hpp"
 #include "baton/core/clock.hpp"
+#include "baton/core/deadline.hpp"
 
 namespace baton::server {
 
@@ -38,8 +39,8 @@ struct TlsConnection;  // src/server/tls.hpp
 // write, no virtual call and no allocation.
 class Downstream {
   public:
-    Downstream(beast::tcp_stream& stream, Duration write_timeout)
-        : stream_(stream), write_timeout_(write_timeout) {}
+    Downstream(asio::ip::tcp::socket& socket, Deadline& deadline, Duration write_timeout)
+        : stream_(socket), deadline_(deadline), write_timeout_(write_timeout) {}
     // Over a TLS connection (server.tls).
     Downstream(TlsConnection& tls, Duration write_timeout);
     ~Downstream() {
@@ -79,7 +80,8 @@ class Downstream {
     awaitable<bool> write_tls(std::span<const asio::const_buffer> bufs);
     static void arm_tls_watch(TlsConnection& tls);
     void client_left();
-    beast::tcp_stream& stream_;  // the TCP layer (under tls_ when set)
+    asio::ip::tcp::socket& stream_;  // the TCP layer (under tls_ when set)
+    Deadline& deadline_;             // of stream_
     TlsConnection* tls_ = nullptr;
     Duration write_timeout_;
     bool committed_ = false;

@@ -53,16 +53,18 @@ class Worker {
 
     // Session bookkeeping (worker thread only).
     struct SessionState {
-        beast::tcp_stream* stream = nullptr;
+        asio::ip::tcp::socket* socket = nullptr;
         bool idle = true;  // waiting for the next request
     };
-    std::list<SessionState>::iterator register_session(beast::tcp_stream* s);
+    std::list<SessionState>::iterator register_session(asio::ip::tcp::socket* s);
     void unregister_session(std::list<SessionState>::iterator it);
     const Limits& limits() const { return limits_; }
 
   private:
     awaitable<void> accept_loop();
-    asio::io_context ioc_{1};
+    // One thread runs this context and only it touches the sockets (other threads post), so
+    // the reactor skips its per-descriptor locks; the scheduler keeps its lock for posts.
+    asio::io_context ioc_{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO};
     asio::ip::tcp::acceptor acceptor_{ioc_};
     std::unique_ptr<RequestHandler> handler_;
     Limits limits_;

@@ -5,7 +5,6 @@
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/ssl/stream.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
 #include <chrono>
 #include <memory>
 #include <optional>
@@ -14,6 +13,7 @@
 
 #include "baton/core/asio.hpp"
 #include "baton/core/clock.hpp"
+#include "baton/core/deadline.hpp"
 
 namespace baton::upstream {
 
@@ -45,7 +45,7 @@ class Connection {
     awaitable<std::pair<boost::system::error_code, size_t>> read_some(Duration timeout);
 
     beast::flat_buffer& buffer() { return buffer_; }
-    beast::tcp_stream& tcp() { return tls_ ? beast::get_lowest_layer(*tls_) : *tcp_; }
+    asio::ip::tcp::socket& tcp() { return tls_ ? tls_->next_layer() : *tcp_; }
     bool is_tls() const { return tls_ != nullptr; }
     // Closes the socket at once (cancels pending operations). The connection is not reusable.
     void close();
@@ -54,8 +54,9 @@ class Connection {
     uint32_t requests_served = 0;
 
   private:
-    std::unique_ptr<beast::tcp_stream> tcp_;
-    std::unique_ptr<asio::ssl::stream<beast::tcp_stream>> tls_;
+    std::unique_ptr<asio::ip::tcp::socket> tcp_;
+    std::unique_ptr<asio::ssl::stream<asio::ip::tcp::socket>> tls_;
+    Deadline deadline_;  // of tcp()
     beast::flat_buffer buffer_;
 };
 
