@@ -130,21 +130,20 @@ MockResponse::MockResponse(asio::any_io_executor ex, const Spec& spec) : spec_(s
         size_t i = std::min<size_t>(spec_.attempt_on_target - 1, f->status.size() - 1);
         status = f->status[i];
     }
-    head_.version(11);
-    head_.result(static_cast<unsigned>(status));
+    status_ = static_cast<unsigned>(status);
     if (status >= 400) {
         body_ = providers::mock_error_body(status);
-        head_.set(http::field::content_type, "application/json");
+        fields_.push_back({"Content-Type", "application/json"});
         if (f && f->retry_after.count() >= 0 && (status == 429 || status == 503)) {
-            head_.set(http::field::retry_after,
-                      std::to_string((f->retry_after.count() + 999) / 1000));
+            retry_after_ = std::to_string((f->retry_after.count() + 999) / 1000);
+            fields_.push_back({"Retry-After", retry_after_});
         }
     } else if (f && f->error_body) {
         body_ = providers::mock_error_body(500);
-        head_.set(http::field::content_type, "application/json");
+        fields_.push_back({"Content-Type", "application/json"});
     } else if (spec_.stream && (!f || f->content_type.empty())) {
-        head_.set(http::field::content_type, "text/event-stream");
-        head_.set(http::field::cache_control, "no-cache");
+        fields_.push_back({"Content-Type", "text/event-stream"});
+        fields_.push_back({"Cache-Control", "no-cache"});
         chunk_count_ = providers::mock_chunk_count(spec_.plan, spec_.include_usage);
         return;  // chunked
     } else {
@@ -155,7 +154,7 @@ MockResponse::MockResponse(asio::any_io_executor ex, const Spec& spec) : spec_(s
         } else {
             body_ = providers::mock_completion(spec_.plan, spec_.model, spec_.id, spec_.created);
         }
-        head_.set(http::field::content_type, type);
+        fields_.push_back({"Content-Type", type});
     }
     body_ = in_format(static_cast<unsigned>(status), std::move(body_));
     content_length_ = body_.size();

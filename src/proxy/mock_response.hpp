@@ -3,7 +3,7 @@
 // timed by the mock's settings, and acting out a named fault (config::MockFault) when one is
 // selected. It is relayed by the same code as a real upstream's response.
 #include <boost/asio/steady_timer.hpp>
-#include <boost/beast/http/message.hpp>
+#include <vector>
 
 #include "baton/providers/mock.hpp"
 #include "baton/translate/anthropic_stream.hpp"
@@ -33,8 +33,11 @@ class MockResponse final : public UpstreamResponse {
     // with beast::error::timeout (like a silent upstream).
     awaitable<boost::system::error_code> start(Duration timeout);
 
-    unsigned status() const override { return head_.result_int(); }
-    const http::fields& headers() const override { return head_; }
+    MockResponse(const MockResponse&) = delete;  // fields_ points into this object
+    MockResponse& operator=(const MockResponse&) = delete;
+
+    unsigned status() const override { return status_; }
+    std::span<const http1::HeaderField> headers() const override { return fields_; }
     std::optional<uint64_t> content_length() const override { return content_length_; }
     bool chunked() const override { return !content_length_; }
     awaitable<std::pair<boost::system::error_code, size_t>> read_body(char* dst, size_t cap,
@@ -58,7 +61,9 @@ class MockResponse final : public UpstreamResponse {
 
     Spec spec_;
     asio::steady_timer timer_;
-    http::response_header<> head_;
+    unsigned status_ = 200;
+    std::vector<http1::HeaderField> fields_;  // names are literals; values literals, config
+    std::string retry_after_;                 // strings or this
     std::optional<uint64_t> content_length_;
     std::string pending_;  // bytes of the current chunk not delivered yet
     size_t pending_off_ = 0;

@@ -125,17 +125,17 @@ const char* errc_name(Errc c) {
 }
 
 // The policy engine's view of the request headers.
-class BeastHeaders final : public policy::HeaderLookup {
+class RequestHeaders final : public policy::HeaderLookup {
   public:
-    explicit BeastHeaders(const http::request<http::string_body>& m) : m_(m) {}
+    explicit RequestHeaders(const server::HttpRequest& m) : m_(m) {}
     std::optional<std::string_view> get(std::string_view lower_name) const override {
-        auto it = m_.find(lower_name);
-        if (it == m_.end()) return std::nullopt;
-        return it->value();
+        const auto* f = m_.find(lower_name);
+        if (f == nullptr) return std::nullopt;
+        return f->value;
     }
 
   private:
-    const http::request<http::string_body>& m_;
+    const server::HttpRequest& m_;
 };
 
 int64_t today_days() {
@@ -536,8 +536,7 @@ awaitable<bool> Pipeline::authenticate(RequestContext& ctx) {
     const auto& rt = *ctx.rt;
     bool admin_path = ctx.path.starts_with("/admin/") || ctx.path == "/v1/route/explain";
     if (rt.keys.empty()) co_return true;  // no keys configured: open gateway
-    auto presented =
-        auth::extract_key(ctx.req.msg[http::field::authorization], ctx.req.msg["x-api-key"]);
+    auto presented = auth::extract_key(ctx.req.msg["authorization"], ctx.req.msg["x-api-key"]);
     if (!presented) {
         co_await send_error(ctx, presented.error());
         co_return false;
@@ -801,9 +800,9 @@ awaitable<void> Pipeline::serve(RequestContext& ctx, const policy::Plan& plan) {
 
     const auto& cfg = *ctx.rt->config;
     auto deadline = Clock::time_point::max();
-    if (auto t = ctx.req.msg.find("x-baton-timeout-ms"); t != ctx.req.msg.end()) {
+    if (const auto* t = ctx.req.msg.find("x-baton-timeout-ms")) {
         char* endp = nullptr;
-        std::string v(t->value());
+        std::string v(t->value);
         long ms = std::strtol(v.c_str(), &endp, 10);
         if (endp == v.c_str() || *endp != '\0' || ms <= 0) {
             co_await send_error(ctx, make_error(Errc::invalid_request,
@@ -1132,9 +1131,7 @@ awaitable<Attempt> Pipeline::mock(RequestContext& ctx, unsigned attempt_on_targe
     const config::MockFault* fault = nullptr;
     std::string_view fault_name = ctx.model->mock_fault;
     if (ms.fault_header) {
-        if (auto h = ctx.req.msg.find("x-baton-mock-fault"); h != ctx.req.msg.end()) {
-            fault_name = h->value();
-        }
+        if (const auto* h = ctx.req.msg.find("x-baton-mock-fault")) fault_name = h->value;
     }
     if (!fault_name.empty()) {
         auto it = ms.faults.find(std::string(fault_name));
@@ -1302,7 +1299,7 @@ policy::Plan Pipeline::make_plan(RequestContext& ctx, bool for_explain) {
     } else {
         features = policy::extract_features(ctx.chat, body);
     }
-    BeastHeaders headers(ctx.req.msg);
+    RequestHeaders headers(ctx.req.msg);
     policy::PlanInput in(*rt.config, rt.policy, ctx.chat.model, features);
     in.headers = &headers;
     in.request = &ctx.chat;

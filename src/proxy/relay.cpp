@@ -47,7 +47,7 @@ awaitable<Attempt> Pipeline::relay(RequestContext& ctx, UpstreamResponse& up,
     std::string content_type;
     server::ResponseHead h(status);
     for (const auto& f : uh) {
-        auto name = f.name_string();
+        auto name = f.name;
         if (skip_upstream_header(name)) continue;
         // the caller's own key limits replace the provider's rate-limit headers
         if (!ctx.rate_headers.empty() && name.size() > 12 &&
@@ -55,10 +55,10 @@ awaitable<Attempt> Pipeline::relay(RequestContext& ctx, UpstreamResponse& up,
             continue;
         }
         if (iequals(name, "content-type")) {
-            content_type = f.value();
-            if (f.value().starts_with("text/event-stream")) sse = true;
+            content_type = f.value;
+            if (f.value.starts_with("text/event-stream")) sse = true;
         }
-        h.header(name, f.value());
+        h.header(name, f.value);
     }
 
     auto cl = up.content_length();
@@ -124,8 +124,9 @@ awaitable<Attempt> Pipeline::relay(RequestContext& ctx, UpstreamResponse& up,
             a.status = status;
             a.body = std::move(resp);
             a.content_type = content_type.empty() ? "application/json" : content_type;
-            auto ra = uh.find("retry-after");
-            if (ra != uh.end()) a.retry_after = parse_retry_after(ra->value());
+            if (const auto* ra = http1::find(uh, "retry-after")) {
+                a.retry_after = parse_retry_after(ra->value);
+            }
             co_return a;
         }
         if (wrong_shape || (status == 200 && malformed_success(content_type, resp))) {

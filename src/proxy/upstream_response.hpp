@@ -3,8 +3,8 @@
 // response read from a pooled connection, or the mock provider's scripted one with its faults.
 // Both go through the same relay, classification and retry code, so a mock fault shows exactly
 // what Baton does when a real provider misbehaves that way.
-#include <boost/beast/http/fields.hpp>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -12,6 +12,7 @@
 #include "baton/config/model.hpp"
 #include "baton/core/asio.hpp"
 #include "baton/core/clock.hpp"
+#include "baton/core/http.hpp"
 #include "baton/upstream/pool.hpp"
 #include "baton/upstream/response_reader.hpp"
 #include "context.hpp"
@@ -26,7 +27,7 @@ class UpstreamResponse {
   public:
     virtual ~UpstreamResponse() = default;
     virtual unsigned status() const = 0;
-    virtual const http::fields& headers() const = 0;
+    virtual std::span<const http1::HeaderField> headers() const = 0;
     virtual std::optional<uint64_t> content_length() const = 0;
     virtual bool chunked() const = 0;
     // The next piece of body into dst[0..cap). n == 0 without error: the body is complete.
@@ -50,7 +51,7 @@ class PooledResponse final : public UpstreamResponse {
     PooledResponse(upstream::Lease& lease, upstream::ResponseReader& reader)
         : lease_(lease), reader_(reader) {}
     unsigned status() const override { return reader_.status(); }
-    const http::fields& headers() const override { return reader_.head(); }
+    std::span<const http1::HeaderField> headers() const override { return reader_.headers(); }
     std::optional<uint64_t> content_length() const override { return reader_.content_length(); }
     bool chunked() const override { return reader_.chunked(); }
     awaitable<std::pair<boost::system::error_code, size_t>> read_body(char* dst, size_t cap,

@@ -4,14 +4,12 @@
 #include <openssl/ssl.h>
 #include <spdlog/spdlog.h>
 
-#include <boost/beast/http/error.hpp>
-#include <boost/beast/http/parser.hpp>
-#include <boost/beast/http/string_body.hpp>
-#include <optional>
+#include <string>
 #include <type_traits>
 
 #include "baton/core/deadline.hpp"
 #include "baton/metrics/registry.hpp"
+#include "baton/server/request.hpp"
 #include "tls.hpp"
 
 namespace baton::server {
@@ -50,9 +48,8 @@ Downstream make_downstream(TlsConnection& c, Duration write_timeout) {
 // without waiting. `guard` is the deadline of the TCP socket under `stream`.
 template <class Stream>
 awaitable<ReadResult> read_request(Stream& stream, Deadline& guard, beast::flat_buffer& buf,
-                                   http::request_parser<http::string_body>& parser,
-                                   const Limits& limits, Worker::SessionState& state,
-                                   Clock::time_point& first_byte) {
+                                   RequestParser& parser, const Limits& limits,
+                                   Worker::SessionState& state, Clock::time_point& first_byte) {
     bool started = buf.size() > 0;
     Clock::time_point deadline{};
     if (started) {
@@ -61,22 +58,22 @@ awaitable<ReadResult> read_request(Stream& stream, Deadline& guard, beast::flat_
     }
     for (;;) {
         if (buf.size() > 0) {
-            boost::system::error_code ec;
-            size_t n = parser.put(buf.data(), ec);
+            const auto data = buf.data();
+            RequestParser::Status st{};
+            size_t n = parser.put(
+                std::string_view(static_cast<const char*>(data.data()), data.size()), st);
             buf.consume(n);
-            if (ec == http::error::need_more) {
-                ec = {};
-            } else if (ec == http::error::header_limit) {
-                co_return ReadResult::header_too_large;
-            } else if (ec == http::error::body_limit) {
-                co_return ReadResult::body_too_large;
-            } else if (ec) {
-                co_return ReadResult::bad_request;
-            }
-            if (parser.is_done()) co_return ReadResult::ok;
-            if (n == 0 && buf.size() > 0 && !parser.is_header_done() &&
-                buf.size() >= limits.max_header_bytes) {
-                co_return ReadResult::header_too_large;
+            switch (st) {
+                case RequestParser::Status::need_more:
+                    break;
+                case RequestParser::Status::done:
+                    co_return ReadResult::ok;
+                case RequestParser::Status::header_too_large:
+                    co_return ReadResult::header_too_large;
+                case RequestParser::Status::body_too_large:
+                    co_return ReadResult::body_too_large;
+                case RequestParser::Status::bad_request:
+                    co_return ReadResult::bad_request;
             }
         }
         Duration timeout;
@@ -121,16 +118,15 @@ awaitable<bool> serve(Conn& conn, beast::flat_buffer& buf, Worker& worker,
                       Worker::SessionState& state) {
     constexpr bool kTls = std::is_same_v<Conn, TlsConnection>;
     const Limits& limits = worker.limits();
+    // One request object for the connection: its buffers keep their capacity between requests.
+    HttpRequest request;
+    RequestParser parser(limits.max_header_bytes, limits.max_body_bytes);
     for (;;) {
         if constexpr (kTls) co_await wait_watch(conn);
         if (worker.draining() && buf.size() == 0) co_return true;
-        std::optional<http::request_parser<http::string_body>> parser;
-        parser.emplace();
-        parser->header_limit(limits.max_header_bytes);
-        parser->body_limit(limits.max_body_bytes);
-        parser->eager(true);
+        parser.reset(request);
         Clock::time_point first_byte{};
-        auto rr = co_await read_request(io_of(conn), conn.deadline, buf, *parser, limits, state,
+        auto rr = co_await read_request(io_of(conn), conn.deadline, buf, parser, limits, state,
                                         first_byte);
         state.idle = false;
         Downstream out = make_downstream(conn, limits.write);
@@ -156,14 +152,14 @@ awaitable<bool> serve(Conn& conn, beast::flat_buffer& buf, Worker& worker,
                                                      out);
                     break;
                 default:
-                    co_await worker.handler().reject(400, "malformed HTTP request", out);
+                    co_await worker.handler().reject(
+                        400, std::string("malformed HTTP request: ").append(parser.error()), out);
                     break;
             }
             co_return !out.client_gone();
         }
-        auto msg = parser->release();
-        out.keep_alive = msg.keep_alive() && !worker.draining();
-        Request req{msg, first_byte, Clock::now(), 0};
+        out.keep_alive = request.keep_alive() && !worker.draining();
+        Request req{request, first_byte, Clock::now(), 0};
         co_await worker.handler().handle(req, out);
         if (out.client_gone()) co_return false;
         if (!out.keep_alive || worker.draining()) co_return true;

@@ -1,16 +1,14 @@
 #pragma once
 // The server's only view of the request pipeline.
-#include <boost/beast/http/message.hpp>
-#include <boost/beast/http/string_body.hpp>
-
 #include "baton/core/asio.hpp"
 #include "baton/core/clock.hpp"
 #include "baton/server/downstream.hpp"
+#include "baton/server/request.hpp"
 
 namespace baton::server {
 
 struct Request {
-    http::request<http::string_body>& msg;
+    HttpRequest& msg;
     Clock::time_point received;  // when the first byte of the request arrived
     Clock::time_point parsed;    // when the request was complete
     uint64_t bytes_in = 0;
