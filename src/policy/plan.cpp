@@ -2,8 +2,10 @@
 #include <re2/re2.h>
 
 #include <algorithm>
+#include <boost/container/small_vector.hpp>
 #include <charconv>
 #include <cmath>
+#include <span>
 
 #include "baton/policy/engine.hpp"
 
@@ -331,8 +333,7 @@ struct Planner {
             }
         }
         s.latency = predict(cfg.models[s.model], s.model, in.stats);
-        std::vector<Scratch> one{s};
-        score(one);
+        score(std::span<const Scratch>(&s, 1));
         out.decisive = "requested";
         out.reason = std::move(label);
     }
@@ -427,14 +428,15 @@ struct Planner {
         out.objective = w;
     }
 
-    void score(const std::vector<Scratch>& survivors) {
+    void score(std::span<const Scratch> survivors) {
         const config::Objective& w = out.objective;
         const bool saturate = out.tier == Tier::simple && !objective_header;
         const size_t n = survivors.size();
         double cmin = INFINITY, cmax = -INFINITY, lmin = INFINITY, lmax = -INFINITY;
         double qmin = INFINITY, qmax = -INFINITY;
-        std::vector<Candidate> scored(n);
-        std::vector<double> qeff(n);
+        // Inline storage for the usual handful of candidates: no allocation per request.
+        boost::container::small_vector<Candidate, 8> scored(n);
+        boost::container::small_vector<double, 8> qeff(n);
         for (size_t i = 0; i < n; ++i) {
             const Scratch& sv = survivors[i];
             const config::Model& m = cfg.models[sv.model];
@@ -476,7 +478,7 @@ struct Planner {
         };
         const double lspread = std::max(lmax - lmin, kRelativeSpreadFloor * lmax);
         const double qspread = std::max(qmax - qmin, kQualitySpreadFloor);
-        std::vector<uint32_t> order(n);
+        boost::container::small_vector<uint32_t, 8> order(n);
         for (size_t i = 0; i < n; ++i) {
             Score& sc = scored[i].score;
             // Cost on a log scale: prices span orders of magnitude, and a model 10x the price

@@ -24,7 +24,10 @@ class ResponseReader {
   public:
     // Bodies larger than `body_limit` end with http::error::body_limit.
     explicit ResponseReader(Connection& conn, uint64_t body_limit)
-        : conn_(conn), body_limit_(body_limit) {}
+        : conn_(conn), body_limit_(body_limit) {
+        head_.reserve(1024);  // one allocation each for the usual head
+        fields_.reserve(16);
+    }
 
     // Reads until the response head is complete. `received_any` tells whether any byte arrived
     // (a reused connection that fails before any byte may be retried on a fresh one).
