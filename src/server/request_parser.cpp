@@ -90,10 +90,9 @@ size_t RequestParser::put(std::string_view in, Status& status) {
     std::string& body = req_->body_;
     if (state_ == State::body_length) {
         size_t take = static_cast<size_t>(std::min<uint64_t>(remaining_, in.size()));
-        body.append(in.data(), take);
-        remaining_ -= take;
+        std::memcpy(body.data() + (body.size() - remaining_), in.data(), take);
         used += take;
-        if (remaining_ == 0) state_ = State::done;
+        body_received(take);
     } else if (state_ == State::chunked && !in.empty()) {
         // Decode into the body's tail; room for one byte past the limit detects an excess.
         const size_t old = body.size();
@@ -117,6 +116,17 @@ size_t RequestParser::put(std::string_view in, Status& status) {
     }
     status = state_ == State::done ? Status::done : Status::need_more;
     return used;
+}
+
+std::span<char> RequestParser::body_space() {
+    if (state_ != State::body_length) return {};
+    std::string& body = req_->body_;
+    return {body.data() + (body.size() - remaining_), static_cast<size_t>(remaining_)};
+}
+
+void RequestParser::body_received(size_t n) {
+    remaining_ -= n;
+    if (remaining_ == 0) state_ = State::done;
 }
 
 RequestParser::Status RequestParser::parse_head() {
@@ -184,7 +194,8 @@ RequestParser::Status RequestParser::parse_head() {
         state_ = State::chunked;
     } else if (have_length && length > 0) {
         if (length > max_body_) return fail(Status::body_too_large, "request body too large");
-        r.body_.reserve(static_cast<size_t>(length));
+        // Sized now: the bytes are copied (or read, see body_space) straight into place.
+        r.body_.resize(static_cast<size_t>(length));
         remaining_ = length;
         state_ = State::body_length;
     } else {

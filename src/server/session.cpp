@@ -16,6 +16,8 @@ namespace baton::server {
 
 namespace {
 constexpr size_t kReadChunk = 16 * 1024;
+// Content-Length bodies with at least this much still to come are read into place.
+constexpr size_t kDirectBody = 8 * 1024;
 // Sending our close_notify may take this long at most (we do not wait for the client's).
 constexpr Duration kTlsShutdownTimeout = std::chrono::seconds(1);
 
@@ -84,11 +86,22 @@ awaitable<ReadResult> read_request(Stream& stream, Deadline& guard, beast::flat_
             timeout = deadline - Clock::now();
             if (timeout <= Duration::zero()) co_return ReadResult::timeout;
         }
+        // A large body still to come is read straight into place (the read buffer is empty
+        // here: everything buffered was parsed above).
+        const auto space = parser.body_space();
+        const bool direct = space.size() >= kDirectBody;
         guard.expires_after(timeout);
-        auto [rec, n] = co_await stream.async_read_some(buf.prepare(kReadChunk), use_nothrow);
+        auto [rec, n] = co_await stream.async_read_some(
+            direct ? asio::mutable_buffer(space.data(), space.size()) : buf.prepare(kReadChunk),
+            use_nothrow);
         guard.expires_never();
         const auto ec = guard.check(rec);
-        buf.commit(n);
+        if (direct) {
+            parser.body_received(n);
+            if (!ec && parser.body_space().empty()) co_return ReadResult::ok;
+        } else {
+            buf.commit(n);
+        }
         if (ec == beast::error::timeout)
             co_return started ? ReadResult::timeout : ReadResult::closed;
         if (ec) co_return ReadResult::closed;

@@ -76,6 +76,11 @@ class RequestParser {
     // belongs to the next request (pipelining). After an error the parser must be reset.
     size_t put(std::string_view in, Status& status);
     bool header_done() const { return state_ != State::head; }
+    // While a Content-Length body is being received: the part of the body still to come, in
+    // place, so that the session can read large bodies straight into it (no copy through the
+    // read buffer). Report what was read with body_received(); empty otherwise.
+    std::span<char> body_space();
+    void body_received(size_t n);
     // Why the last put() failed, for logs.
     std::string_view error() const { return error_; }
 

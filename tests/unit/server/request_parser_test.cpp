@@ -1,6 +1,7 @@
 // The server's HTTP/1.x request parser: grammar, bodies, limits, and every split of the input.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <string>
 
 #include "baton/server/request.hpp"
@@ -183,6 +184,40 @@ TEST(RequestParser, UnknownMethodsAreParsed) {
     ASSERT_EQ(feed(p, r, "BREW /pot HTTP/1.1\r\n\r\n").status, Status::done);
     EXPECT_EQ(r.method(), http::verb::unknown);
     EXPECT_EQ(r.method_string(), "BREW");
+}
+
+}  // namespace
+}  // namespace baton::server
+
+namespace baton::server {
+namespace {
+
+TEST(RequestParser, ALargeBodyCanBeReadStraightIntoPlace) {
+    RequestParser p(16 * 1024, 1 << 20);
+    HttpRequest r;
+    p.reset(r);
+    std::string head = "POST /v1/chat/completions HTTP/1.1\r\nContent-Length: 20000\r\n\r\nabc";
+    Status st{};
+    ASSERT_EQ(p.put(head, st), head.size());
+    ASSERT_EQ(st, Status::need_more);
+    auto space = p.body_space();
+    ASSERT_EQ(space.size(), 20000u - 3);
+    std::fill(space.begin(), space.begin() + 10000, 'x');  // as a socket read would
+    p.body_received(10000);
+    space = p.body_space();
+    ASSERT_EQ(space.size(), 20000u - 3 - 10000);
+    std::fill(space.begin(), space.end(), 'y');
+    p.body_received(space.size());
+    EXPECT_TRUE(p.body_space().empty());
+    ASSERT_EQ(r.body().size(), 20000u);
+    EXPECT_EQ(r.body().substr(0, 3), "abc");
+    EXPECT_EQ(r.body()[3], 'x');
+    EXPECT_EQ(r.body().back(), 'y');
+    // Bytes after the body in a later put() belong to the next request.
+    p.reset(r);
+    ASSERT_EQ(p.put("GET / HTTP/1.1\r\n\r\n", st), 18u);
+    EXPECT_EQ(st, Status::done);
+    EXPECT_TRUE(p.body_space().empty());
 }
 
 }  // namespace
