@@ -22,7 +22,32 @@ namespace baton::openai::detail {
 extern const bool kHaveAvx2;
 // find_string_special with AVX2, 32 bytes per step (json_text.cpp). Only when kHaveAvx2.
 size_t find_string_special_avx2(const char* p, size_t i, size_t n);
+size_t skip_string_run_avx2(const char* p, size_t i, size_t n, bool& escaped);
 #endif
+
+// Like find_string_special, but simple two-byte escapes (\" \\ \/ \b \f \n \r \t) are
+// stepped over instead of returned (prose in a prompt has one every line; with AVX2 this
+// happens inside the vector loop); sets `escaped` when it steps over one. Returns the first
+// byte that needs the scanner: the closing '"', a backslash starting any other escape, a
+// control character, a non-ASCII byte, or n. (json_text.cpp)
+size_t skip_string_run(const char* p, size_t i, size_t n, bool& escaped);
+
+// Whether `c` completes a two-byte JSON escape after a backslash.
+inline bool simple_escape(char c) {
+    switch (c) {
+        case '"':
+        case '\\':
+        case '/':
+        case 'b':
+        case 'f':
+        case 'n':
+        case 'r':
+        case 't':
+            return true;
+        default:
+            return false;
+    }
+}
 
 // Index of the first byte in [i, n) that needs attention inside a JSON string: '"', '\\', a
 // control character (< 0x20) or a non-ASCII byte (>= 0x80, to validate UTF-8). n if none.

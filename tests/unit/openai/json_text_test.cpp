@@ -40,5 +40,39 @@ TEST(JsonText, FindStringSpecialMatchesAPlainLoop) {
     }
 }
 
+// What skip_string_run must return: the first byte the scanner has to look at, stepping
+// over simple two-byte escapes.
+size_t naive_run(const std::string& s, size_t i, bool& escaped) {
+    for (; i < s.size(); ++i) {
+        if (s[i] == '\\' && i + 1 < s.size() && simple_escape(s[i + 1])) {
+            escaped = true;
+            ++i;
+            continue;
+        }
+        const auto c = static_cast<unsigned char>(s[i]);
+        if (c == '"' || c == '\\' || c < 0x20 || c >= 0x80) return i;
+    }
+    return s.size();
+}
+
+// skip_string_run is the AVX2 loop on a CPU that has it (the CI machines do), else SSE2 +
+// scalar escapes; both must agree with the byte loop.
+TEST(JsonText, SkipStringRunStepsOverSimpleEscapesOnly) {
+    std::mt19937 rng(11);
+    const std::string pieces[] = {"\\n", "\\\\", "\\\"", "\\/",      "\\t", "\\u00e9",
+                                  "\\x", "\"",   "\n",   "\xc3\xa9", "abc", "0123456789abcdef"};
+    for (int round = 0; round < 2000; ++round) {
+        std::string s;
+        while (s.size() < 40 + rng() % 200) s += pieces[rng() % std::size(pieces)];
+        for (size_t from = 0; from < s.size(); from += 1 + rng() % 13) {
+            bool want_escaped = false, got_escaped = false;
+            const size_t want = naive_run(s, from, want_escaped);
+            const size_t got = skip_string_run(s.data(), from, s.size(), got_escaped);
+            ASSERT_EQ(got, want) << "from " << from << " in " << s;
+            EXPECT_EQ(got_escaped, want_escaped);
+        }
+    }
+}
+
 }  // namespace
 }  // namespace baton::openai::detail
