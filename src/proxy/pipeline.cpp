@@ -1327,21 +1327,42 @@ metrics::Counter& Pipeline::counter(std::string_view name, std::string_view help
     return c;
 }
 
+// The two counters every request touches remember their last labels: a steady workload asks
+// for the same cell again and again, and comparing a few short strings is cheaper than building
+// and hashing the cache key.
 metrics::Counter& Pipeline::decision_counter(const RequestContext& ctx) {
-    return counter(
+    auto& m = decision_memo_;
+    if (m.cell && m.labels[0] == ctx.route && m.labels[1] == ctx.model->name &&
+        m.labels[2] == ctx.decisive && m.labels[3] == ctx.variant) {
+        return *m.cell;
+    }
+    m.cell = &counter(
         "baton_routing_decisions_total",
         "Routing decisions by route, chosen model, deciding factor and experiment variant.",
         {{"route", ctx.route},
          {"model", ctx.model->name},
          {"reason", ctx.decisive},
          {"variant", ctx.variant}});
+    m.labels[0] = ctx.route;
+    m.labels[1] = ctx.model->name;
+    m.labels[2] = ctx.decisive;
+    m.labels[3] = ctx.variant;
+    return *m.cell;
 }
 
 metrics::Counter& Pipeline::attempt_counter(const std::string& provider, const std::string& model,
                                             Outcome o) {
-    return counter("baton_upstream_attempts_total",
-                   "Upstream attempts by provider, model and outcome class.",
-                   {{"provider", provider}, {"model", model}, {"outcome", to_string(o)}});
+    auto& m = attempt_memo_;
+    if (m.cell && m.outcome == o && m.labels[0] == provider && m.labels[1] == model) {
+        return *m.cell;
+    }
+    m.cell = &counter("baton_upstream_attempts_total",
+                      "Upstream attempts by provider, model and outcome class.",
+                      {{"provider", provider}, {"model", model}, {"outcome", to_string(o)}});
+    m.labels[0] = provider;
+    m.labels[1] = model;
+    m.outcome = o;
+    return *m.cell;
 }
 
 metrics::Counter& Pipeline::retry_decision(std::string_view action) {

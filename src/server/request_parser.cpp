@@ -34,7 +34,7 @@ bool has_bare_lf(std::string_view head, std::string_view in) {
 }
 
 // Bodies larger than this are not kept between the requests of a connection.
-constexpr size_t kKeepBodyCapacity = 64 * 1024;
+constexpr size_t kKeepBodyCapacity = 16 * 1024;
 
 }  // namespace
 

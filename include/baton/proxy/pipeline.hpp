@@ -121,6 +121,12 @@ class Pipeline final : public server::RequestHandler {
     uint64_t rng_state_;
     std::unordered_map<std::string, metrics::Counter*> counters_;  // this worker's cache
     std::string key_buf_;  // reused lookup key (no allocation once warm)
+    struct CounterMemo {
+        metrics::Counter* cell = nullptr;
+        std::string labels[4];
+        Outcome outcome{};
+    };
+    CounterMemo decision_memo_, attempt_memo_;  // the last cell asked for (see pipeline.cpp)
 };
 
 }  // namespace baton::proxy
