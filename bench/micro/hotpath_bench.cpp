@@ -2,11 +2,16 @@
 // extraction, and the per-chunk work of the SSE relay. Built by `make bench-micro`.
 #include <benchmark/benchmark.h>
 
+#include <cstdio>
 #include <string>
 
+#include "baton/core/http.hpp"
 #include "baton/openai/chat_request.hpp"
 #include "baton/policy/features.hpp"
 #include "baton/server/downstream.hpp"
+#include "baton/server/request.hpp"
+#include "proxy/context.hpp"
+#include "proxy/usage_filter.hpp"
 
 namespace {
 
@@ -78,6 +83,71 @@ void BM_ResponseHead(benchmark::State& st) {
     }
 }
 BENCHMARK(BM_ResponseHead);
+
+// The request head as the OpenAI Python SDK sends it, parsed into a reused request object
+// (what the session does for every request on a keep-alive connection).
+void BM_ParseRequestHead(benchmark::State& st) {
+    const std::string body = small_body();
+    const std::string raw =
+        "POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n"
+        "Accept-Encoding: gzip, deflate\r\nConnection: keep-alive\r\nAccept: application/json\r\n"
+        "Content-Type: application/json\r\nUser-Agent: OpenAI/Python 1.51.0\r\n"
+        "X-Stainless-Lang: python\r\nX-Stainless-Package-Version: 1.51.0\r\n"
+        "Authorization: Bearer sk-baton-0123456789abcdef0123456789abcdef\r\n"
+        "Content-Length: " +
+        std::to_string(body.size()) + "\r\n\r\n" + body;
+    server::RequestParser parser(16 * 1024, 8 << 20);
+    server::HttpRequest req;
+    for (auto _ : st) {
+        parser.reset(req);
+        server::RequestParser::Status status{};
+        benchmark::DoNotOptimize(parser.put(raw, status));
+        benchmark::DoNotOptimize(req["authorization"]);
+    }
+}
+BENCHMARK(BM_ParseRequestHead);
+
+// One SSE event through the relay's usage filter (event framing, terminator and usage checks)
+// and into a chunked-coding decoder, as an upstream stream arrives.
+void BM_RelaySseChunk(benchmark::State& st) {
+    const std::string event =
+        "data: {\"id\":\"chatcmpl-1\",\"object\":\"chat.completion.chunk\",\"created\":1727712600,"
+        "\"model\":\"gpt-4o-mini\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\" the "
+        "checkout\"},\"finish_reason\":null}]}\n\n";
+    char size_line[16];
+    const int n = std::snprintf(size_line, sizeof size_line, "%zx\r\n", event.size());
+    const std::string chunk = std::string(size_line, static_cast<size_t>(n)) + event + "\r\n";
+    std::string out(16 * 1024, '\0');
+    proxy::UsageFilter usage(false);
+    http1::ChunkedDecoder chunks;
+    for (auto _ : st) {
+        chunks.reset();
+        size_t produced = 0;
+        http1::ChunkedDecoder::Status s{};
+        chunks.decode(chunk, out.data(), out.size(), produced, s);
+        benchmark::DoNotOptimize(usage.feed(std::string_view(out.data(), produced)));
+    }
+}
+BENCHMARK(BM_RelaySseChunk);
+
+// Token counts read from a whole ~1 KB answer (once per non-streamed response).
+void BM_UsageScanAnswer(benchmark::State& st) {
+    const std::string answer =
+        R"({"id":"chatcmpl-B9MBs8CjcvOU2jLn4n570S5qMJKcT","object":"chat.completion","created":1727712600,)"
+        R"("model":"gpt-4o-mini-2024-07-18","choices":[{"index":0,"message":{"role":"assistant","content":)"
+        R"("Here is a short summary of the incident report. On Tuesday the checkout service saw elevated )"
+        R"(error rates for about 40 minutes after a configuration change reduced the upstream connection )"
+        R"(pool from 256 to 16 connections. The change was rolled back and the error rate returned to )"
+        R"(baseline within five minutes.","refusal":null},"logprobs":null,"finish_reason":"stop"}],)"
+        R"("usage":{"prompt_tokens":412,"completion_tokens":96,"total_tokens":508,"prompt_tokens_details":)"
+        R"({"cached_tokens":0,"audio_tokens":0},"completion_tokens_details":{"reasoning_tokens":0}},)"
+        R"("system_fingerprint":"fp_0ba0d124f1"})";
+    for (auto _ : st) {
+        uint64_t p = 0, c = 0;
+        benchmark::DoNotOptimize(proxy::scan_usage(answer, p, c));
+    }
+}
+BENCHMARK(BM_UsageScanAnswer);
 
 }  // namespace
 
