@@ -6,6 +6,7 @@
 #include <boost/asio/write.hpp>
 #include <charconv>
 
+#include "baton/core/send_now.hpp"
 #include "tls.hpp"
 
 namespace baton::server {
@@ -16,6 +17,9 @@ namespace {
 constexpr size_t kTlsCoalesceMax = 64 * 1024;
 // What one watch read may take from a TLS connection (a pipelined request, kept for later).
 constexpr size_t kTlsWatchChunk = 4 * 1024;
+// The most buffers one plain write sends at once without the async path (the pipeline writes
+// at most 3: a head and a body, or a chunk's size line, data and CRLF).
+constexpr size_t kMaxWriteBuffers = 8;
 }  // namespace
 
 Downstream::Downstream(TlsConnection& tls, Duration write_timeout)
@@ -110,9 +114,27 @@ const char* ResponseHead::reason(unsigned status) {
 awaitable<bool> Downstream::write(std::span<const asio::const_buffer> bufs) {
     if (client_gone_) co_return false;
     committed_ = true;
+    if (tls_ != nullptr) {
+        deadline_.expires_after(write_timeout_);
+        co_return co_await write_tls(bufs);
+    }
+    // At once when the socket takes it all (core/send_now.hpp); the rest, if any, waits for
+    // the socket under the write timeout.
+    std::array<asio::const_buffer, kMaxWriteBuffers> rest;
+    std::span<const asio::const_buffer> todo = bufs;
+    if (bufs.size() <= rest.size()) {
+        boost::system::error_code sec;
+        const size_t sent = send_now(stream_, bufs, sec);
+        bytes_out_ += sent;
+        if (sec) {
+            client_gone_ = true;
+            co_return false;
+        }
+        todo = {rest.data(), buffers_after(bufs, sent, rest)};
+        if (todo.empty()) co_return true;
+    }
     deadline_.expires_after(write_timeout_);
-    if (tls_ != nullptr) co_return co_await write_tls(bufs);
-    auto [ec, n] = co_await asio::async_write(stream_, bufs, use_nothrow);
+    auto [ec, n] = co_await asio::async_write(stream_, todo, use_nothrow);
     deadline_.expires_never();
     bytes_out_ += n;
     if (ec) {

@@ -212,6 +212,7 @@ awaitable<void> run_session(asio::ip::tcp::socket socket, Worker& worker) {
     {
         boost::system::error_code ec;
         conn.socket.set_option(asio::ip::tcp::no_delay(true), ec);
+        conn.socket.non_blocking(true, ec);  // Downstream writes with send_now() first
     }
     SessionGuard guard{worker, worker.register_session(&conn.socket)};
     beast::flat_buffer buf;
@@ -226,6 +227,7 @@ awaitable<void> run_tls_session(asio::ip::tcp::socket socket, Worker& worker,
     {
         boost::system::error_code ec;
         socket.set_option(asio::ip::tcp::no_delay(true), ec);
+        socket.non_blocking(true, ec);  // a plain-HTTP reject is written with send_now()
     }
     SSL* ssl = SSL_new(ctx.get());
     ctx.reset();  // the SSL object holds its own reference

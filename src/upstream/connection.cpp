@@ -6,11 +6,15 @@
 #include <boost/asio/ssl/host_name_verification.hpp>
 #include <boost/asio/write.hpp>
 
+#include "baton/core/send_now.hpp"
+
 namespace baton::upstream {
 
 namespace {
 constexpr size_t kReadChunk = 16 * 1024;
-}
+// The most buffers one write sends at once without the async path (the request is 6 pieces).
+constexpr size_t kMaxWriteBuffers = 8;
+}  // namespace
 
 std::string Origin::key() const {
     return std::string(tls ? "https://" : "http://") + host + ":" + std::to_string(port);
@@ -47,6 +51,7 @@ awaitable<boost::system::error_code> Connection::connect(const Origin& origin, D
     if (auto cec = deadline_.check(raw_cec)) co_return cec;
     boost::system::error_code opt_ec;
     tcp().set_option(asio::ip::tcp::no_delay(true), opt_ec);
+    if (!tls_) tcp().non_blocking(true, opt_ec);  // for send_now() in write()
     if (tls_) {
         // SNI (not for IP literals) and host-name verification.
         boost::system::error_code addr_ec;
@@ -71,13 +76,24 @@ awaitable<boost::system::error_code> Connection::connect(const Origin& origin, D
 
 awaitable<boost::system::error_code> Connection::write(std::span<const asio::const_buffer> buffers,
                                                        Duration timeout) {
-    deadline_.expires_after(timeout);
     boost::system::error_code ec;
     if (tls_) {
+        deadline_.expires_after(timeout);
         std::tie(ec, std::ignore) = co_await asio::async_write(*tls_, buffers, use_nothrow);
-    } else {
-        std::tie(ec, std::ignore) = co_await asio::async_write(*tcp_, buffers, use_nothrow);
+        deadline_.expires_never();
+        co_return deadline_.check(ec);
     }
+    // At once when the socket takes it all (core/send_now.hpp), else the rest under `timeout`.
+    std::array<asio::const_buffer, kMaxWriteBuffers> rest;
+    std::span<const asio::const_buffer> todo = buffers;
+    if (buffers.size() <= rest.size()) {
+        const size_t sent = send_now(*tcp_, buffers, ec);
+        if (ec) co_return ec;
+        todo = {rest.data(), buffers_after(buffers, sent, rest)};
+        if (todo.empty()) co_return ec;
+    }
+    deadline_.expires_after(timeout);
+    std::tie(ec, std::ignore) = co_await asio::async_write(*tcp_, todo, use_nothrow);
     deadline_.expires_never();
     co_return deadline_.check(ec);
 }
