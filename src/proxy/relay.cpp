@@ -89,7 +89,12 @@ awaitable<Attempt> Pipeline::relay(RequestContext& ctx, UpstreamResponse& up,
                              : std::min<size_t>(kRelayPiece, limit - off);
             if (want == 0) break;
             if (resp.size() < off + want) resp.resize(off + want);
-            auto [ec, n] = co_await up.read_body(resp.data() + off, want, min_left(idle, deadline));
+            auto piece_now = up.read_body_now(resp.data() + off, want);
+            if (!piece_now) {
+                piece_now =
+                    co_await up.read_body(resp.data() + off, want, min_left(idle, deadline));
+            }
+            auto [ec, n] = *piece_now;
             if (ec || n == 0) {
                 rec = ec;
                 break;
@@ -213,7 +218,11 @@ awaitable<Attempt> Pipeline::relay(RequestContext& ctx, UpstreamResponse& up,
     };
     std::string_view first;
     for (;;) {
-        auto [ec, n] = co_await up.read_body(piece.get(), kRelayPiece, min_left(idle, deadline));
+        auto piece_now = up.read_body_now(piece.get(), kRelayPiece);
+        if (!piece_now) {
+            piece_now = co_await up.read_body(piece.get(), kRelayPiece, min_left(idle, deadline));
+        }
+        auto [ec, n] = *piece_now;
         if (ec || n == 0) {
             ctx.upstream_end = Clock::now();
             if (!ec && up.done() && !held.empty()) {

@@ -34,6 +34,12 @@ class UpstreamResponse {
     // A wait longer than `timeout` ends with beast::error::timeout.
     virtual awaitable<std::pair<boost::system::error_code, size_t>> read_body(char* dst, size_t cap,
                                                                               Duration timeout) = 0;
+    // read_body without waiting: a result when the piece is already there (or the body is
+    // complete), nullopt when read_body would have to wait.
+    virtual std::optional<std::pair<boost::system::error_code, size_t>> read_body_now(char*,
+                                                                                      size_t) {
+        return std::nullopt;
+    }
     virtual bool done() const = 0;
     // The relay is through with the response: the connection goes back to the pool when the
     // body was read to its end and the upstream allows keep-alive, else it is closed.
@@ -57,6 +63,10 @@ class PooledResponse final : public UpstreamResponse {
     awaitable<std::pair<boost::system::error_code, size_t>> read_body(char* dst, size_t cap,
                                                                       Duration timeout) override {
         return reader_.read_body(dst, cap, timeout);
+    }
+    std::optional<std::pair<boost::system::error_code, size_t>> read_body_now(char* dst,
+                                                                              size_t cap) override {
+        return reader_.read_body_now(dst, cap);
     }
     bool done() const override { return reader_.done(); }
     void finish() override {

@@ -108,46 +108,48 @@ awaitable<boost::system::error_code> ResponseReader::read_head(Duration timeout)
     }
 }
 
-awaitable<std::pair<boost::system::error_code, size_t>> ResponseReader::read_body(
-    char* dst, size_t cap, Duration timeout) {
+std::optional<std::pair<boost::system::error_code, size_t>> ResponseReader::read_body_now(
+    char* dst, size_t cap) {
+    using Result = std::pair<boost::system::error_code, size_t>;
     auto& buf = conn_.buffer();
     for (;;) {
-        if (done_) co_return std::pair{boost::system::error_code{}, size_t{0}};
-        if (buf.size() > 0) {
-            const auto data = buf.data();
-            std::string_view in(static_cast<const char*>(data.data()), data.size());
-            size_t n = 0;
-            if (kind_ == Body::chunked) {
-                http1::ChunkedDecoder::Status st{};
-                size_t used = chunks_.decode(in, dst, cap, n, st);
-                buf.consume(used);
-                if (st == http1::ChunkedDecoder::Status::error) {
-                    co_return std::pair{boost::system::error_code(http::error::bad_chunk),
-                                        size_t{0}};
-                }
-                if (st == http1::ChunkedDecoder::Status::done) done_ = true;
-                body_bytes_ += n;
-                if (body_bytes_ > body_limit_) {
-                    co_return std::pair{boost::system::error_code(http::error::body_limit),
-                                        size_t{0}};
-                }
-                if (n == 0 && !done_) continue;  // framing only: more is buffered or needed
-            } else {
-                uint64_t want = kind_ == Body::length ? remaining_ : UINT64_MAX;
-                n = static_cast<size_t>(std::min<uint64_t>({want, in.size(), cap}));
-                std::memcpy(dst, in.data(), n);
-                buf.consume(n);
-                body_bytes_ += n;
-                if (kind_ == Body::length) {
-                    remaining_ -= n;
-                    if (remaining_ == 0) done_ = true;
-                } else if (body_bytes_ > body_limit_) {
-                    co_return std::pair{boost::system::error_code(http::error::body_limit),
-                                        size_t{0}};
-                }
+        if (done_) return Result{};
+        if (buf.size() == 0) return std::nullopt;
+        const auto data = buf.data();
+        std::string_view in(static_cast<const char*>(data.data()), data.size());
+        size_t n = 0;
+        if (kind_ == Body::chunked) {
+            http1::ChunkedDecoder::Status st{};
+            size_t used = chunks_.decode(in, dst, cap, n, st);
+            buf.consume(used);
+            if (st == http1::ChunkedDecoder::Status::error) {
+                return Result{http::error::bad_chunk, 0};
             }
-            co_return std::pair{boost::system::error_code{}, n};
+            if (st == http1::ChunkedDecoder::Status::done) done_ = true;
+            body_bytes_ += n;
+            if (body_bytes_ > body_limit_) return Result{http::error::body_limit, 0};
+            if (n == 0 && !done_) continue;  // framing only: more is buffered or needed
+        } else {
+            uint64_t want = kind_ == Body::length ? remaining_ : UINT64_MAX;
+            n = static_cast<size_t>(std::min<uint64_t>({want, in.size(), cap}));
+            std::memcpy(dst, in.data(), n);
+            buf.consume(n);
+            body_bytes_ += n;
+            if (kind_ == Body::length) {
+                remaining_ -= n;
+                if (remaining_ == 0) done_ = true;
+            } else if (body_bytes_ > body_limit_) {
+                return Result{http::error::body_limit, 0};
+            }
         }
+        return Result{boost::system::error_code{}, n};
+    }
+}
+
+awaitable<std::pair<boost::system::error_code, size_t>> ResponseReader::read_body(
+    char* dst, size_t cap, Duration timeout) {
+    for (;;) {
+        if (auto now = read_body_now(dst, cap)) co_return *now;
         auto [rec, rn] = co_await conn_.read_some(timeout);
         if (rec == asio::error::eof) {
             if (kind_ == Body::until_close) {  // the body is delimited by the close
