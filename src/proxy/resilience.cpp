@@ -137,12 +137,14 @@ bool RetryBudget::try_retry() {
     return false;
 }
 
-void CircuitBreaker::trim(Clock::time_point now) const {
-    auto horizon = now - s_.window;
-    auto it = std::find_if(window_.begin(), window_.end(),
-                           [&](const auto& e) { return e.first >= horizon; });
-    window_.erase(window_.begin(), it);
+int64_t CircuitBreaker::epoch_of(Clock::time_point t) const {
+    const int64_t width =
+        std::max<int64_t>(1, std::chrono::duration_cast<Duration>(s_.window).count() /
+                                 static_cast<int64_t>(kBuckets));
+    return std::chrono::duration_cast<Duration>(t.time_since_epoch()).count() / width;
 }
+
+void CircuitBreaker::clear_window() { window_.fill(Bucket{}); }
 
 bool CircuitBreaker::allow(Clock::time_point now) {
     std::lock_guard lk(mu_);
@@ -167,17 +169,20 @@ bool CircuitBreaker::available(Clock::time_point now) const {
 
 void CircuitBreaker::record(bool success, Clock::time_point now) {
     std::lock_guard lk(mu_);
-    trim(now);
-    window_.emplace_back(now, success);
+    const int64_t epoch = epoch_of(now);
+    Bucket& b = window_[static_cast<size_t>(epoch) % kBuckets];
+    if (b.epoch != epoch) b = Bucket{epoch, 0, 0};
     if (success) {
+        ++b.ok;
         consecutive_ = 0;
         if (state_ != State::closed) {
             state_ = State::closed;
-            window_.clear();
+            clear_window();
         }
         probe_in_flight_ = false;
         return;
     }
+    ++b.failed;
     ++consecutive_;
     if (state_ == State::half_open) {
         state_ = State::open;
@@ -186,11 +191,14 @@ void CircuitBreaker::record(bool success, Clock::time_point now) {
         return;
     }
     if (state_ == State::closed) {
-        size_t failures = static_cast<size_t>(
-            std::count_if(window_.begin(), window_.end(), [](const auto& e) { return !e.second; }));
-        bool ratio_trip =
-            window_.size() >= s_.min_requests &&
-            static_cast<double>(failures) >= s_.ratio * static_cast<double>(window_.size());
+        uint64_t total = 0, failures = 0;
+        for (const Bucket& w : window_) {  // the buckets still inside the window
+            if (w.epoch < 0 || w.epoch <= epoch - static_cast<int64_t>(kBuckets)) continue;
+            total += w.ok + w.failed;
+            failures += w.failed;
+        }
+        bool ratio_trip = total >= s_.min_requests &&
+                          static_cast<double>(failures) >= s_.ratio * static_cast<double>(total);
         if (consecutive_ >= s_.consecutive || ratio_trip) {
             state_ = State::open;
             opened_at_ = now;

@@ -138,6 +138,25 @@ TEST(CircuitBreakerTest, OldOutcomesLeaveTheWindow) {
     EXPECT_EQ(b.state(t + seconds(20)), CircuitBreaker::State::closed);
 }
 
+// Busy for an hour: only the last window's outcomes count, and recording stays O(1) (the window
+// used to keep one entry per outcome).
+TEST(CircuitBreakerTest, AnHourOfTrafficKeepsOnlyTheLastWindow) {
+    BreakerSettings s;
+    s.consecutive = 1000;
+    s.ratio = 0.5;
+    s.min_requests = 10;
+    s.window = seconds(30);
+    CircuitBreaker b(s);
+    auto t = Clock::time_point{} + seconds(1000);
+    for (int i = 0; i < 3600 * 200; ++i) b.record(true, t + std::chrono::milliseconds(i * 5));
+    const auto end = t + seconds(3600);
+    for (int i = 0; i < 20; ++i) b.record(false, end);  // 20 failures vs ~6000 recent successes
+    EXPECT_EQ(b.state(end), CircuitBreaker::State::closed);
+    const auto later = end + seconds(40);  // the successes have left the window
+    for (int i = 0; i < 10; ++i) b.record(false, later);
+    EXPECT_EQ(b.state(later), CircuitBreaker::State::open);
+}
+
 TEST(CircuitBreakerTest, ThreadSafeRecording) {
     BreakerSettings s;
     s.consecutive = 1'000'000;
