@@ -306,7 +306,8 @@ awaitable<void> Pipeline::handle(server::Request& req, server::Downstream& out) 
     // Who is calling (virtual keys). Public paths need no key; /admin/* and explain need an
     // admin key once keys are configured.
     bool is_public = ctx.path == "/healthz" || ctx.path == "/readyz" || ctx.path == "/metrics";
-    if (!is_public && !co_await authenticate(ctx)) {
+    // (authenticate is a coroutine; a gateway without keys skips the call and its frame)
+    if (!is_public && !ctx.rt->keys.empty() && !co_await authenticate(ctx)) {
         finish(ctx);
         co_return;
     }
@@ -1086,7 +1087,10 @@ awaitable<Attempt> Pipeline::forward(RequestContext& ctx, Clock::time_point dead
     upstream::Lease lease;
     std::optional<upstream::ResponseReader> reader;
     for (int attempt = 0;; ++attempt) {
-        auto [aec, l] = co_await pool.acquire(deadline, to.connect, attempt > 0);
+        // An idle keep-alive connection is taken without suspending (no coroutine frame).
+        boost::system::error_code aec;
+        upstream::Lease l = attempt == 0 ? pool.take_idle() : upstream::Lease{};
+        if (!l) std::tie(aec, l) = co_await pool.acquire(deadline, to.connect, attempt > 0);
         if (aec) {
             if (aec == asio::error::timed_out || aec == beast::error::timeout) {
                 co_return gateway_failure(classify_io(aec, true), Errc::upstream_timeout,

@@ -91,26 +91,35 @@ void Pool::close_idle() {
     idle_.clear();
 }
 
+Lease Pool::take_idle() {
+    const auto now = Clock::now();
+    while (!idle_.empty()) {
+        auto conn = std::move(idle_.back());
+        idle_.pop_back();
+        if (m_.idle) m_.idle->sub(1);
+        if (now - conn->last_used > idle_timeout_) {
+            conn->close();
+            --total_;
+            if (m_.discarded) m_.discarded->inc();
+            continue;
+        }
+        if (m_.active) m_.active->add(1);
+        if (m_.reused) m_.reused->inc();
+        ++conn->requests_served;
+        return Lease(this, std::move(conn), true);
+    }
+    return Lease{};
+}
+
 awaitable<std::pair<boost::system::error_code, Lease>> Pool::acquire(Clock::time_point deadline,
                                                                      Duration connect_timeout,
                                                                      bool prefer_new) {
     for (;;) {
         auto now = Clock::now();
         // Reuse the most recently used idle connection that has not idled out.
-        while (!prefer_new && !idle_.empty()) {
-            auto conn = std::move(idle_.back());
-            idle_.pop_back();
-            if (m_.idle) m_.idle->sub(1);
-            if (now - conn->last_used > idle_timeout_) {
-                conn->close();
-                --total_;
-                if (m_.discarded) m_.discarded->inc();
-                continue;
-            }
-            if (m_.active) m_.active->add(1);
-            if (m_.reused) m_.reused->inc();
-            ++conn->requests_served;
-            co_return std::pair{boost::system::error_code{}, Lease(this, std::move(conn), true)};
+        if (!prefer_new) {
+            if (Lease l = take_idle())
+                co_return std::pair{boost::system::error_code{}, std::move(l)};
         }
         if (prefer_new && total_ >= max_ && !idle_.empty()) {
             // Make room by closing the oldest idle connection.

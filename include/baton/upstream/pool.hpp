@@ -66,6 +66,9 @@ class Pool {
     awaitable<std::pair<boost::system::error_code, Lease>> acquire(Clock::time_point deadline,
                                                                    Duration connect_timeout,
                                                                    bool prefer_new = false);
+    // The most recently used idle connection that has not idled out, without waiting; an empty
+    // lease when there is none (then acquire()).
+    Lease take_idle();
     // Closes idle connections unused for longer than the idle timeout.
     void sweep(Clock::time_point now);
     // Closes every idle connection (drain / config change).
