@@ -21,8 +21,6 @@ constexpr auto kTchar = [] {
     return t;
 }();
 
-bool tchar(char c) { return kTchar[static_cast<unsigned char>(c)]; }
-
 char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
 
 std::string_view trim(std::string_view s) {
@@ -71,6 +69,8 @@ constexpr uint64_t kMaxTrailerBytes = 16 * 1024;
 
 }  // namespace
 
+bool is_tchar(char c) { return kTchar[static_cast<unsigned char>(c)]; }
+
 bool iequals(std::string_view a, std::string_view b) {
     if (a.size() != b.size()) return false;
     for (size_t i = 0; i < a.size(); ++i) {
@@ -103,7 +103,7 @@ std::string_view last_token(std::string_view list) {
 
 const char* parse_field_line(const char* p, const char* end, HeaderField& f, const char*& why) {
     const char* n = p;
-    while (p < end && tchar(*p)) ++p;
+    while (p < end && is_tchar(*p)) ++p;
     // an empty name also rejects obs-fold (a line starting with whitespace)
     if (p == n || p == end || *p != ':') {
         why = "malformed header field";

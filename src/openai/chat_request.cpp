@@ -308,22 +308,11 @@ bool Scanner::scan_string(Str& s) {
 bool Scanner::scan_escape(size_t& j) {
     // p_[j] == '\\'
     if (j + 1 >= n_) return fail(n_, "expected an escape character after '\\'");
-    switch (p_[j + 1]) {
-        case '"':
-        case '\\':
-        case '/':
-        case 'b':
-        case 'f':
-        case 'n':
-        case 'r':
-        case 't':
-            j += 2;
-            return true;
-        case 'u':
-            break;
-        default:
-            return fail(j + 1, "invalid escape sequence in string");
+    if (detail::simple_escape(p_[j + 1])) {
+        j += 2;
+        return true;
     }
+    if (p_[j + 1] != 'u') return fail(j + 1, "invalid escape sequence in string");
     const size_t start = j;
     auto hex4 = [&](size_t at, int& cp) -> bool {
         for (size_t k = 0; k < 4; ++k) {

@@ -25,17 +25,22 @@ size_t skip_string_run(const char* p, size_t i, size_t n, bool& escaped) {
 
 const bool kHaveAvx2 = __builtin_cpu_supports("avx2");
 
+namespace {
+// Bit k set when p[k] (k < 32) needs the scanner: '"', '\\', a control character or a
+// non-ASCII byte (signed compare: bytes >= 0x80 are negative, so "< 0x20" catches them too).
+__attribute__((target("avx2"), always_inline)) inline unsigned special_mask_avx2(const char* p) {
+    const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
+    const __m256i special =
+        _mm256_or_si256(_mm256_or_si256(_mm256_cmpeq_epi8(v, _mm256_set1_epi8('"')),
+                                        _mm256_cmpeq_epi8(v, _mm256_set1_epi8('\\'))),
+                        _mm256_cmpgt_epi8(_mm256_set1_epi8(0x20), v));
+    return static_cast<unsigned>(_mm256_movemask_epi8(special));
+}
+}  // namespace
+
 __attribute__((target("avx2"))) size_t find_string_special_avx2(const char* p, size_t i, size_t n) {
-    const __m256i quote = _mm256_set1_epi8('"');
-    const __m256i bslash = _mm256_set1_epi8('\\');
-    const __m256i space = _mm256_set1_epi8(0x20);
     while (i + 32 <= n) {
-        const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + i));
-        // Signed compare: bytes >= 0x80 are negative, so "< 0x20" also catches non-ASCII.
-        const __m256i special = _mm256_or_si256(
-            _mm256_or_si256(_mm256_cmpeq_epi8(v, quote), _mm256_cmpeq_epi8(v, bslash)),
-            _mm256_cmpgt_epi8(space, v));
-        const auto mask = static_cast<unsigned>(_mm256_movemask_epi8(special));
+        const unsigned mask = special_mask_avx2(p + i);
         if (mask != 0) return i + static_cast<size_t>(__builtin_ctz(mask));
         i += 32;
     }
@@ -44,15 +49,8 @@ __attribute__((target("avx2"))) size_t find_string_special_avx2(const char* p, s
 
 __attribute__((target("avx2"))) size_t skip_string_run_avx2(const char* p, size_t i, size_t n,
                                                             bool& escaped) {
-    const __m256i quote = _mm256_set1_epi8('"');
-    const __m256i bslash = _mm256_set1_epi8('\\');
-    const __m256i space = _mm256_set1_epi8(0x20);
     while (i + 32 <= n) {
-        const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + i));
-        const __m256i special = _mm256_or_si256(
-            _mm256_or_si256(_mm256_cmpeq_epi8(v, quote), _mm256_cmpeq_epi8(v, bslash)),
-            _mm256_cmpgt_epi8(space, v));
-        auto mask = static_cast<unsigned>(_mm256_movemask_epi8(special));
+        unsigned mask = special_mask_avx2(p + i);
         size_t next = i + 32;
         while (mask != 0) {
             const auto k = static_cast<unsigned>(__builtin_ctz(mask));

@@ -64,12 +64,12 @@ size_t find_pair(std::string_view text, size_t from, char a, char b) {
 }
 
 bool scan_usage(std::string_view text, uint64_t& prompt, uint64_t& completion) {
-    // The counts sit in "usage" objects. Find each with a Boyer-Moore-Horspool search (it skips
-    // up to 7 bytes a step; this runs on every answer, and a plain find stops at every '"' of
-    // the JSON), then read the keys inside the object. Every occurrence counts and the largest
-    // wins: usage counts are cumulative, and a chunk may hold several events (Anthropic's
-    // message_start carries input_tokens and an early output_tokens, message_delta the final
-    // output_tokens). Inside JSON strings quotes are escaped, so a quoted key only matches a key.
+    // The counts sit in "usage" objects. Find each with find_pair's vector search for '"u' (this
+    // runs on every answer, and a plain find stops at every '"' of the JSON), then read the keys
+    // inside the object. Every occurrence counts and the largest wins: usage counts are cumulative,
+    // and a chunk may hold several events (Anthropic's message_start carries input_tokens and an
+    // early output_tokens, message_delta the final output_tokens). Inside JSON strings quotes are
+    // escaped, so a quoted key only matches a key.
     static constexpr std::string_view kUsage = "\"usage\"";
     uint64_t p = 0, c = 0;
     bool found_p = false, found_c = false, openai_names = false;

@@ -86,16 +86,7 @@ class PooledResponse final : public UpstreamResponse {
 
 // ---- small helpers shared by the pipeline's files ------------------------------------------
 
-inline bool iequals(std::string_view a, std::string_view b) {
-    if (a.size() != b.size()) return false;
-    for (size_t i = 0; i < a.size(); ++i) {
-        char x = a[i], y = b[i];
-        if (x >= 'A' && x <= 'Z') x = static_cast<char>(x + 32);
-        if (y >= 'A' && y <= 'Z') y = static_cast<char>(y + 32);
-        if (x != y) return false;
-    }
-    return true;
-}
+using http1::iequals;
 
 // Upstream response headers not copied to the client (hop-by-hop or set by us). Dispatched on
 // the length first: this runs for every header of every answer.

@@ -121,7 +121,7 @@ awaitable<bool> Downstream::write(std::span<const asio::const_buffer> bufs) {
     // At once when the socket takes it all (core/send_now.hpp); the rest, if any, waits for
     // the socket under the write timeout.
     std::array<asio::const_buffer, kMaxWriteBuffers> rest;
-    std::span<const asio::const_buffer> todo = bufs;
+    std::span<const asio::const_buffer> pending = bufs;
     if (bufs.size() <= rest.size()) {
         boost::system::error_code sec;
         const size_t sent = send_now(stream_, bufs, sec);
@@ -130,11 +130,11 @@ awaitable<bool> Downstream::write(std::span<const asio::const_buffer> bufs) {
             client_gone_ = true;
             co_return false;
         }
-        todo = {rest.data(), buffers_after(bufs, sent, rest)};
-        if (todo.empty()) co_return true;
+        pending = {rest.data(), buffers_after(bufs, sent, rest)};
+        if (pending.empty()) co_return true;
     }
     deadline_.expires_after(write_timeout_);
-    auto [ec, n] = co_await asio::async_write(stream_, todo, use_nothrow);
+    auto [ec, n] = co_await asio::async_write(stream_, pending, use_nothrow);
     deadline_.expires_never();
     bytes_out_ += n;
     if (ec) {

@@ -1,5 +1,4 @@
 #include <algorithm>
-#include <array>
 #include <boost/beast/http/verb.hpp>
 #include <cstring>
 
@@ -8,18 +7,6 @@
 namespace baton::server {
 
 namespace {
-
-bool tchar(char c) {
-    static constexpr auto kTchar = [] {
-        std::array<bool, 256> t{};
-        for (int x = '0'; x <= '9'; ++x) t[x] = true;
-        for (int x = 'a'; x <= 'z'; ++x) t[x] = true;
-        for (int x = 'A'; x <= 'Z'; ++x) t[x] = true;
-        for (char x : std::string_view("!#$%&'*+-.^_`|~")) t[static_cast<unsigned char>(x)] = true;
-        return t;
-    }();
-    return kTchar[static_cast<unsigned char>(c)];
-}
 
 // Whether `in` (which follows `head`) has a '\n' not preceded by '\r'. Only checked while the
 // head is incomplete: a complete head is validated line by line.
@@ -136,7 +123,7 @@ RequestParser::Status RequestParser::parse_head() {
 
     // request-line = method SP request-target SP HTTP-version CRLF
     const char* m = p;
-    while (tchar(*p)) ++p;
+    while (http1::is_tchar(*p)) ++p;
     if (p == m || *p != ' ') return fail(Status::bad_request, "malformed request line");
     r.method_ = std::string_view(m, static_cast<size_t>(p - m));
     const char* t = ++p;

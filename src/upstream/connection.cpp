@@ -85,15 +85,15 @@ awaitable<boost::system::error_code> Connection::write(std::span<const asio::con
     }
     // At once when the socket takes it all (core/send_now.hpp), else the rest under `timeout`.
     std::array<asio::const_buffer, kMaxWriteBuffers> rest;
-    std::span<const asio::const_buffer> todo = buffers;
+    std::span<const asio::const_buffer> pending = buffers;
     if (buffers.size() <= rest.size()) {
         const size_t sent = send_now(*tcp_, buffers, ec);
         if (ec) co_return ec;
-        todo = {rest.data(), buffers_after(buffers, sent, rest)};
-        if (todo.empty()) co_return ec;
+        pending = {rest.data(), buffers_after(buffers, sent, rest)};
+        if (pending.empty()) co_return ec;
     }
     deadline_.expires_after(timeout);
-    std::tie(ec, std::ignore) = co_await asio::async_write(*tcp_, todo, use_nothrow);
+    std::tie(ec, std::ignore) = co_await asio::async_write(*tcp_, pending, use_nothrow);
     deadline_.expires_never();
     co_return deadline_.check(ec);
 }

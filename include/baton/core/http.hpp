@@ -14,6 +14,8 @@ struct HeaderField {
     std::string_view value;  // without leading/trailing whitespace
 };
 
+// RFC 9110 tchar: a character of a token (method, field name).
+bool is_tchar(char c);
 bool iequals(std::string_view a, std::string_view b);
 // The first field named `name` (ASCII case-insensitive), or nullptr.
 const HeaderField* find(std::span<const HeaderField> fields, std::string_view name);
