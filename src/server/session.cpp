@@ -8,6 +8,7 @@
 #include <type_traits>
 
 #include "baton/core/deadline.hpp"
+#include "baton/core/recv_buffer.hpp"
 #include "baton/metrics/registry.hpp"
 #include "baton/server/request.hpp"
 #include "tls.hpp"
@@ -38,6 +39,10 @@ struct PlainConnection {
 };
 asio::ip::tcp::socket& io_of(PlainConnection& c) { return c.socket; }
 TlsStream& io_of(TlsConnection& c) { return c.stream; }
+// Plain sockets read into a RecvBuffer: a short read spares the next read a speculative recv()
+// (core/recv_buffer.hpp). TLS reads go through the TLS stream's own buffer.
+RecvBuffer recv_buffer(asio::ip::tcp::socket&, asio::mutable_buffer b) { return RecvBuffer(b); }
+asio::mutable_buffer recv_buffer(TlsStream&, asio::mutable_buffer b) { return b; }
 Downstream make_downstream(PlainConnection& c, Duration write_timeout) {
     return Downstream(c.socket, c.deadline, write_timeout);
 }
@@ -45,74 +50,103 @@ Downstream make_downstream(TlsConnection& c, Duration write_timeout) {
     return Downstream(c, write_timeout);
 }
 
-// Reads one request. The first byte may take up to the idle timeout (keep-alive wait); from
-// then on the whole request must arrive within header_read. Already-buffered bytes are parsed
-// without waiting. `guard` is the deadline of the TCP socket under `stream`.
-template <class Stream>
-awaitable<ReadResult> read_request(Stream& stream, Deadline& guard, beast::flat_buffer& buf,
-                                   RequestParser& parser, const Limits& limits,
-                                   Worker::SessionState& state, Clock::time_point& first_byte) {
-    bool started = buf.size() > 0;
-    Clock::time_point deadline{};
-    if (started) {
-        first_byte = Clock::now();
-        deadline = first_byte + limits.header_read;
+// Reads one request, in steps the request loop drives (no coroutine frame of its own): parse
+// what is buffered, else read more, until the request is complete or failed. The first byte may
+// take up to the idle timeout (keep-alive wait); from then on the whole request must arrive
+// within header_read. Already-buffered bytes are parsed without waiting.
+class RequestRead {
+  public:
+    RequestRead(beast::flat_buffer& buf, RequestParser& parser, const Limits& limits,
+                Worker::SessionState& state)
+        : buf_(buf), parser_(parser), limits_(limits), state_(state) {
+        started_ = buf.size() > 0;
+        if (started_) begin();
     }
-    for (;;) {
-        if (buf.size() > 0) {
-            const auto data = buf.data();
-            RequestParser::Status st{};
-            size_t n = parser.put(
-                std::string_view(static_cast<const char*>(data.data()), data.size()), st);
-            buf.consume(n);
-            switch (st) {
-                case RequestParser::Status::need_more:
-                    break;
-                case RequestParser::Status::done:
-                    co_return ReadResult::ok;
-                case RequestParser::Status::header_too_large:
-                    co_return ReadResult::header_too_large;
-                case RequestParser::Status::body_too_large:
-                    co_return ReadResult::body_too_large;
-                case RequestParser::Status::bad_request:
-                    co_return ReadResult::bad_request;
-            }
+    ReadResult result = ReadResult::ok;
+    Clock::time_point first_byte{};
+
+    // Parses the buffered bytes; true when the request is complete or failed (see result).
+    bool parse() {
+        if (buf_.size() == 0) return false;
+        const auto data = buf_.data();
+        RequestParser::Status st{};
+        size_t n =
+            parser_.put(std::string_view(static_cast<const char*>(data.data()), data.size()), st);
+        buf_.consume(n);
+        switch (st) {
+            case RequestParser::Status::need_more:
+                return false;
+            case RequestParser::Status::done:
+                return finish(ReadResult::ok);
+            case RequestParser::Status::header_too_large:
+                return finish(ReadResult::header_too_large);
+            case RequestParser::Status::body_too_large:
+                return finish(ReadResult::body_too_large);
+            case RequestParser::Status::bad_request:
+                return finish(ReadResult::bad_request);
         }
+        return false;
+    }
+
+    // Where the next read goes, with `guard` (the TCP socket's deadline) armed for it; false
+    // when the request's time is up (result: timeout). A large body still to come is read
+    // straight into place (the read buffer is empty here: everything buffered was parsed).
+    bool prepare(Deadline& guard, asio::mutable_buffer& into) {
         Duration timeout;
-        if (!started) {
-            state.idle = true;
-            timeout = limits.idle;
+        if (!started_) {
+            state_.idle = true;
+            timeout = limits_.idle;
         } else {
-            timeout = deadline - Clock::now();
-            if (timeout <= Duration::zero()) co_return ReadResult::timeout;
+            timeout = deadline_ - Clock::now();
+            if (timeout <= Duration::zero()) return !finish(ReadResult::timeout);
         }
-        // A large body still to come is read straight into place (the read buffer is empty
-        // here: everything buffered was parsed above).
-        const auto space = parser.body_space();
-        const bool direct = space.size() >= kDirectBody;
+        const auto space = parser_.body_space();
+        direct_ = space.size() >= kDirectBody;
+        into =
+            direct_ ? asio::mutable_buffer(space.data(), space.size()) : buf_.prepare(kReadChunk);
         guard.expires_after(timeout);
-        auto [rec, n] = co_await stream.async_read_some(
-            direct ? asio::mutable_buffer(space.data(), space.size()) : buf.prepare(kReadChunk),
-            use_nothrow);
+        return true;
+    }
+
+    // After the read: true when the request is complete or failed (see result).
+    bool received(Deadline& guard, const boost::system::error_code& rec, size_t n) {
         guard.expires_never();
         const auto ec = guard.check(rec);
-        if (direct) {
-            parser.body_received(n);
-            if (!ec && parser.body_space().empty()) co_return ReadResult::ok;
+        if (direct_) {
+            parser_.body_received(n);
+            if (!ec && parser_.body_space().empty()) return finish(ReadResult::ok);
         } else {
-            buf.commit(n);
+            buf_.commit(n);
         }
-        if (ec == beast::error::timeout)
-            co_return started ? ReadResult::timeout : ReadResult::closed;
-        if (ec) co_return ReadResult::closed;
-        if (!started) {
-            started = true;
-            state.idle = false;
-            first_byte = Clock::now();
-            deadline = first_byte + limits.header_read;
+        if (ec == beast::error::timeout) {
+            return finish(started_ ? ReadResult::timeout : ReadResult::closed);
         }
+        if (ec) return finish(ReadResult::closed);
+        if (!started_) {
+            started_ = true;
+            state_.idle = false;
+            begin();
+        }
+        return false;
     }
-}
+
+  private:
+    void begin() {
+        first_byte = Clock::now();
+        deadline_ = first_byte + limits_.header_read;
+    }
+    bool finish(ReadResult r) {
+        result = r;
+        return true;
+    }
+    beast::flat_buffer& buf_;
+    RequestParser& parser_;
+    const Limits& limits_;
+    Worker::SessionState& state_;
+    bool started_ = false;
+    bool direct_ = false;
+    Clock::time_point deadline_{};
+};
 
 // TLS only: the disconnect watch's read (if one is in flight) must end before the session reads
 // again or destroys the stream. unwatch() has cancelled it, so this is one turn of the loop.
@@ -138,9 +172,15 @@ awaitable<bool> serve(Conn& conn, beast::flat_buffer& buf, Worker& worker,
         if constexpr (kTls) co_await wait_watch(conn);
         if (worker.draining() && buf.size() == 0) co_return true;
         parser.reset(request);
-        Clock::time_point first_byte{};
-        auto rr = co_await read_request(io_of(conn), conn.deadline, buf, parser, limits, state,
-                                        first_byte);
+        RequestRead rd(buf, parser, limits, state);
+        while (!rd.parse()) {
+            asio::mutable_buffer into;
+            if (!rd.prepare(conn.deadline, into)) break;
+            auto& io = io_of(conn);
+            auto [rec, n] = co_await io.async_read_some(recv_buffer(io, into), use_nothrow);
+            if (rd.received(conn.deadline, rec, n)) break;
+        }
+        const ReadResult rr = rd.result;
         state.idle = false;
         Downstream out = make_downstream(conn, limits.write);
         if (rr == ReadResult::closed) co_return false;
@@ -172,7 +212,7 @@ awaitable<bool> serve(Conn& conn, beast::flat_buffer& buf, Worker& worker,
             co_return !out.client_gone();
         }
         out.keep_alive = request.keep_alive() && !worker.draining();
-        Request req{request, first_byte, Clock::now(), 0};
+        Request req{request, rd.first_byte, Clock::now(), 0};
         co_await worker.handler().handle(req, out);
         if (out.client_gone()) co_return false;
         if (!out.keep_alive || worker.draining()) co_return true;
@@ -213,6 +253,7 @@ awaitable<void> run_session(asio::ip::tcp::socket socket, Worker& worker) {
         boost::system::error_code ec;
         conn.socket.set_option(asio::ip::tcp::no_delay(true), ec);
         conn.socket.non_blocking(true, ec);  // Downstream writes with send_now() first
+        enable_recv_hints(conn.socket);      // for RecvBuffer reads (core/recv_buffer.hpp)
     }
     SessionGuard guard{worker, worker.register_session(&conn.socket)};
     beast::flat_buffer buf;

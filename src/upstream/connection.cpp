@@ -6,14 +6,13 @@
 #include <boost/asio/ssl/host_name_verification.hpp>
 #include <boost/asio/write.hpp>
 
+#include "baton/core/recv_buffer.hpp"
 #include "baton/core/send_now.hpp"
 
 namespace baton::upstream {
 
 namespace {
 constexpr size_t kReadChunk = 16 * 1024;
-// The most buffers one write sends at once without the async path (the request is 6 pieces).
-constexpr size_t kMaxWriteBuffers = 8;
 }  // namespace
 
 std::string Origin::key() const {
@@ -51,7 +50,10 @@ awaitable<boost::system::error_code> Connection::connect(const Origin& origin, D
     if (auto cec = deadline_.check(raw_cec)) co_return cec;
     boost::system::error_code opt_ec;
     tcp().set_option(asio::ip::tcp::no_delay(true), opt_ec);
-    if (!tls_) tcp().non_blocking(true, opt_ec);  // for send_now() in write()
+    if (!tls_) {
+        tcp().non_blocking(true, opt_ec);  // for send_now() in write_now()
+        enable_recv_hints(tcp());          // for RecvBuffer reads (core/recv_buffer.hpp)
+    }
     if (tls_) {
         // SNI (not for IP literals) and host-name verification.
         boost::system::error_code addr_ec;
@@ -77,40 +79,48 @@ awaitable<boost::system::error_code> Connection::connect(const Origin& origin, D
 awaitable<boost::system::error_code> Connection::write(std::span<const asio::const_buffer> buffers,
                                                        Duration timeout) {
     boost::system::error_code ec;
-    if (tls_) {
-        deadline_.expires_after(timeout);
-        std::tie(ec, std::ignore) = co_await asio::async_write(*tls_, buffers, use_nothrow);
-        deadline_.expires_never();
-        co_return deadline_.check(ec);
-    }
-    // At once when the socket takes it all (core/send_now.hpp), else the rest under `timeout`.
-    std::array<asio::const_buffer, kMaxWriteBuffers> rest;
-    std::span<const asio::const_buffer> pending = buffers;
-    if (buffers.size() <= rest.size()) {
-        const size_t sent = send_now(*tcp_, buffers, ec);
-        if (ec) co_return ec;
-        pending = {rest.data(), buffers_after(buffers, sent, rest)};
-        if (pending.empty()) co_return ec;
-    }
+    if (write_now(buffers, ec)) co_return ec;
+    co_return co_await write_rest(timeout);
+}
+
+bool Connection::write_now(std::span<const asio::const_buffer> buffers,
+                           boost::system::error_code& ec) {
+    ec = {};
+    pending_ = buffers;
+    if (tls_ || buffers.size() > rest_.size()) return false;
+    // At once when the socket takes it all (core/send_now.hpp), else the rest in write_rest().
+    const size_t sent = send_now(*tcp_, buffers, ec);
+    if (ec) return true;
+    pending_ = {rest_.data(), buffers_after(buffers, sent, rest_)};
+    return pending_.empty();
+}
+
+awaitable<boost::system::error_code> Connection::write_rest(Duration timeout) {
+    boost::system::error_code ec;
     deadline_.expires_after(timeout);
-    std::tie(ec, std::ignore) = co_await asio::async_write(*tcp_, pending, use_nothrow);
+    if (tls_) {
+        std::tie(ec, std::ignore) = co_await asio::async_write(*tls_, pending_, use_nothrow);
+    } else {
+        std::tie(ec, std::ignore) = co_await asio::async_write(*tcp_, pending_, use_nothrow);
+    }
     deadline_.expires_never();
+    pending_ = {};
     co_return deadline_.check(ec);
 }
 
-awaitable<std::pair<boost::system::error_code, size_t>> Connection::read_some(Duration timeout) {
+Connection::ReadOp Connection::start_read(Duration timeout) {
     deadline_.expires_after(timeout);
     auto buf = buffer_.prepare(kReadChunk);
-    boost::system::error_code ec;
-    size_t n = 0;
-    if (tls_) {
-        std::tie(ec, n) = co_await tls_->async_read_some(buf, use_nothrow);
-    } else {
-        std::tie(ec, n) = co_await tcp_->async_read_some(buf, use_nothrow);
-    }
+    if (tls_) return tls_->async_read_some(buf, use_nothrow);
+    return tcp_->async_read_some(RecvBuffer(buf), use_nothrow);  // (core/recv_buffer.hpp)
+}
+
+std::pair<boost::system::error_code, size_t> Connection::end_read(
+    std::tuple<boost::system::error_code, size_t> result) {
     deadline_.expires_never();
+    const auto [ec, n] = result;
     buffer_.commit(n);
-    co_return std::pair{deadline_.check(ec), n};
+    return {deadline_.check(ec), n};
 }
 
 }  // namespace baton::upstream

@@ -100,7 +100,7 @@ awaitable<boost::system::error_code> ResponseReader::read_head(Duration timeout)
         }
         auto left = deadline - Clock::now();
         if (left <= Duration::zero()) co_return beast::error::timeout;
-        auto [ec, n] = co_await conn_.read_some(left);
+        auto [ec, n] = conn_.end_read(co_await conn_.start_read(left));
         if (ec) {
             if (ec == asio::error::eof && received_any_) co_return http::error::partial_message;
             co_return ec;
@@ -150,7 +150,7 @@ awaitable<std::pair<boost::system::error_code, size_t>> ResponseReader::read_bod
     char* dst, size_t cap, Duration timeout) {
     for (;;) {
         if (auto now = read_body_now(dst, cap)) co_return *now;
-        auto [rec, rn] = co_await conn_.read_some(timeout);
+        auto [rec, rn] = conn_.end_read(co_await conn_.start_read(timeout));
         if (rec == asio::error::eof) {
             if (kind_ == Body::until_close) {  // the body is delimited by the close
                 done_ = true;
