@@ -145,6 +145,15 @@ struct Scratch {
 }  // namespace
 
 // Friend of CompiledPolicy: reads its tables.
+// The capability bits the planner tests on every request (the vocabulary is fixed at build).
+const struct {
+    uint32_t tools = capability_bit("tools");
+    uint32_t vision = capability_bit("vision");
+    uint32_t json_schema = capability_bit("json_schema");
+    uint32_t json_mode = capability_bit("json_mode");
+    uint32_t streaming = capability_bit("streaming");
+} kCapBits;
+
 struct Planner {
     const PlanInput& in;
     const config::Config& cfg;
@@ -157,11 +166,11 @@ struct Planner {
     bool unknown_capability = false;          // a required capability outside the vocabulary
     std::vector<uint32_t> required_cap_bits;  // per Plan::required_capabilities (0: unknown)
     std::vector<int64_t> required_tag_ids;    // per Plan::required_tags (-1: no model has it)
-    const uint32_t cap_tools = capability_bit("tools");
-    const uint32_t cap_vision = capability_bit("vision");
-    const uint32_t cap_json_schema = capability_bit("json_schema");
-    const uint32_t cap_json_mode = capability_bit("json_mode");
-    const uint32_t cap_streaming = capability_bit("streaming");
+    const uint32_t cap_tools = kCapBits.tools;
+    const uint32_t cap_vision = kCapBits.vision;
+    const uint32_t cap_json_schema = kCapBits.json_schema;
+    const uint32_t cap_json_mode = kCapBits.json_mode;
+    const uint32_t cap_streaming = kCapBits.streaming;
     std::optional<std::string_view> objective_header;
     std::optional<double> header_max_price;
 

@@ -1,7 +1,12 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
-#ifdef __SSE2__
+#include <cstring>
+#include <optional>
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define BATON_USAGE_AVX2 1
+#elif defined(__SSE2__)
 #include <emmintrin.h>
 #endif
 #include <ctime>
@@ -41,10 +46,38 @@ double ms_between(Clock::time_point a, Clock::time_point b) {
 }
 }  // namespace
 
+#if defined(BATON_USAGE_AVX2)
+namespace {
+const bool kHaveAvx2 = __builtin_cpu_supports("avx2");
+
+// find_pair's loop with AVX2: 32 positions per step. Returns where it stopped (a match, or the
+// last position it could not test).
+__attribute__((target("avx2"))) size_t find_pair_avx2(const char* base, size_t n, size_t i, char a,
+                                                      char b) {
+    const __m256i va = _mm256_set1_epi8(a);
+    const __m256i vb = _mm256_set1_epi8(b);
+    for (; i + 33 <= n; i += 32) {
+        const __m256i x = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(base + i));
+        const __m256i y = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(base + i + 1));
+        const auto mask = static_cast<unsigned>(_mm256_movemask_epi8(
+            _mm256_and_si256(_mm256_cmpeq_epi8(x, va), _mm256_cmpeq_epi8(y, vb))));
+        if (mask != 0) return i + static_cast<size_t>(__builtin_ctz(mask));
+    }
+    return i;
+}
+}  // namespace
+#endif
+
 size_t find_pair(std::string_view text, size_t from, char a, char b) {
     const char* const base = text.data();
     const size_t n = text.size();
     size_t i = from;
+#if defined(BATON_USAGE_AVX2)
+    if (kHaveAvx2 && i + 33 <= n) {
+        i = find_pair_avx2(base, n, i, a, b);
+        if (i + 1 < n && base[i] == a && base[i + 1] == b) return i;
+    }
+#endif
 #ifdef __SSE2__
     // 16 positions per step: bit k of the mask is set when text[i+k] == a and text[i+k+1] == b.
     const __m128i va = _mm_set1_epi8(a);
@@ -63,6 +96,57 @@ size_t find_pair(std::string_view text, size_t from, char a, char b) {
     return std::string_view::npos;
 }
 
+namespace {
+// The token counts of one usage object: its "key": number members up to its first '}' (usage
+// holds nested *_details objects only after the counts), read in one pass. The first
+// occurrence of each key counts.
+struct UsageCounts {
+    std::optional<uint64_t> prompt, completion;  // OpenAI's names
+    std::optional<uint64_t> input, output;       // Anthropic's
+};
+
+UsageCounts read_usage_object(std::string_view obj) {
+    UsageCounts u;
+    const char* p = obj.data();
+    const char* const end = p + obj.size();
+    for (;;) {
+        const auto* q = static_cast<const char*>(std::memchr(p, '"', static_cast<size_t>(end - p)));
+        if (q == nullptr) break;
+        const auto* k = q + 1;
+        const auto* ke =
+            static_cast<const char*>(std::memchr(k, '"', static_cast<size_t>(end - k)));
+        if (ke == nullptr) break;
+        const std::string_view key(k, static_cast<size_t>(ke - k));
+        p = ke + 1;
+        while (p < end && (*p == ' ' || *p == ':')) ++p;
+        uint64_t v = 0;
+        const char* digits = p;
+        while (p < end && *p >= '0' && *p <= '9') v = v * 10 + static_cast<uint64_t>(*p++ - '0');
+        if (p == digits) continue;  // not a count (a string value is skipped as a "key")
+        std::optional<uint64_t>* slot = nullptr;
+        switch (key.size()) {
+            case 12:  // input_tokens
+                if (key == "input_tokens") slot = &u.input;
+                break;
+            case 13:  // prompt_tokens, output_tokens
+                if (key == "prompt_tokens") {
+                    slot = &u.prompt;
+                } else if (key == "output_tokens") {
+                    slot = &u.output;
+                }
+                break;
+            case 17:
+                if (key == "completion_tokens") slot = &u.completion;
+                break;
+            default:
+                break;
+        }
+        if (slot != nullptr && !*slot) *slot = v;
+    }
+    return u;
+}
+}  // namespace
+
 bool scan_usage(std::string_view text, uint64_t& prompt, uint64_t& completion) {
     // The counts sit in "usage" objects. Find each with find_pair's vector search for '"u' (this
     // runs on every answer, and a plain find stops at every '"' of the JSON), then read the keys
@@ -73,20 +157,9 @@ bool scan_usage(std::string_view text, uint64_t& prompt, uint64_t& completion) {
     static constexpr std::string_view kUsage = "\"usage\"";
     uint64_t p = 0, c = 0;
     bool found_p = false, found_c = false, openai_names = false;
-    auto read = [](std::string_view obj, std::string_view key, uint64_t& out, bool& found) {
-        size_t k = obj.find(key);
-        if (k == std::string_view::npos) return false;
-        k += key.size();
-        while (k < obj.size() && (obj[k] == ' ' || obj[k] == ':')) ++k;
-        uint64_t v = 0;
-        bool digits = false;
-        while (k < obj.size() && obj[k] >= '0' && obj[k] <= '9') {
-            v = v * 10 + static_cast<uint64_t>(obj[k] - '0');
-            ++k;
-            digits = true;
-        }
-        if (!digits) return false;
-        out = found ? std::max(out, v) : v;
+    auto take = [](const std::optional<uint64_t>& v, uint64_t& out, bool& found) {
+        if (!v) return false;
+        out = found ? std::max(out, *v) : *v;
         found = true;
         return true;
     };
@@ -97,20 +170,20 @@ bool scan_usage(std::string_view text, uint64_t& prompt, uint64_t& completion) {
             ++at;
             continue;
         }
-        // The object: up to its first '}' (usage holds nested *_details objects only after
-        // the counts), bounded so a malformed body cannot make this quadratic.
+        // bounded so that a malformed body cannot make this quadratic
         size_t from = at + kUsage.size();
         std::string_view obj = text.substr(from, 512);
         if (size_t close = obj.find('}'); close != std::string_view::npos) {
             obj = obj.substr(0, close);
         }
-        bool o1 = read(obj, "\"prompt_tokens\"", p, found_p);
-        bool o2 = read(obj, "\"completion_tokens\"", c, found_c);
+        const UsageCounts u = read_usage_object(obj);
+        const bool o1 = take(u.prompt, p, found_p);
+        const bool o2 = take(u.completion, c, found_c);
         if (o1 || o2) {
             openai_names = true;
         } else if (!openai_names) {  // Anthropic's names (a passed-through Messages answer)
-            read(obj, "\"input_tokens\"", p, found_p);
-            read(obj, "\"output_tokens\"", c, found_c);
+            take(u.input, p, found_p);
+            take(u.output, c, found_c);
         }
         at = from;
     }

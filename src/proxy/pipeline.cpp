@@ -1103,7 +1103,9 @@ awaitable<Attempt> Pipeline::forward(RequestContext& ctx, Clock::time_point dead
         }
         lease = std::move(l);
         ctx.upstream_start = Clock::now();
-        auto wec = co_await lease->write(bufs, min_left(to.first_byte, deadline));
+        boost::system::error_code wec;
+        if (!lease->write_now(bufs, wec))
+            wec = co_await lease->write_rest(min_left(to.first_byte, deadline));
         if (!wec) {
             reader.emplace(*lease, kMaxUpstreamBody);
             wec = co_await reader->read_head(min_left(to.first_byte, deadline));

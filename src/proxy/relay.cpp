@@ -176,7 +176,7 @@ awaitable<Attempt> Pipeline::relay(RequestContext& ctx, UpstreamResponse& up,
         }
         h.content_length(resp.size());
         auto hs = h.finish(ctx.out.keep_alive);
-        co_await ctx.out.write_head_and_body(hs, resp);
+        if (!ctx.out.write_now(hs, resp)) co_await ctx.out.flush();
         if (ctx.out.client_gone()) ctx.status = 499;
         Attempt a;
         a.committed = true;

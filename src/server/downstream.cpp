@@ -5,6 +5,7 @@
 #include <array>
 #include <boost/asio/write.hpp>
 #include <charconv>
+#include <utility>
 
 #include "baton/core/send_now.hpp"
 #include "tls.hpp"
@@ -17,9 +18,6 @@ namespace {
 constexpr size_t kTlsCoalesceMax = 64 * 1024;
 // What one watch read may take from a TLS connection (a pipelined request, kept for later).
 constexpr size_t kTlsWatchChunk = 4 * 1024;
-// The most buffers one plain write sends at once without the async path (the pipeline writes
-// at most 3: a head and a body, or a chunk's size line, data and CRLF).
-constexpr size_t kMaxWriteBuffers = 8;
 }  // namespace
 
 Downstream::Downstream(TlsConnection& tls, Duration write_timeout)
@@ -112,28 +110,46 @@ const char* ResponseHead::reason(unsigned status) {
 }
 
 awaitable<bool> Downstream::write(std::span<const asio::const_buffer> bufs) {
-    if (client_gone_) co_return false;
+    if (write_now(bufs)) co_return !client_gone_;
+    co_return co_await flush();
+}
+
+bool Downstream::write_now(std::span<const asio::const_buffer> bufs) {
+    pending_ = {};
+    if (client_gone_) return true;
     committed_ = true;
+    if (bufs.size() > rest_.size()) {  // (no caller writes this many at once)
+        pending_ = bufs;
+        return false;
+    }
     if (tls_ != nullptr) {
-        deadline_.expires_after(write_timeout_);
-        co_return co_await write_tls(bufs);
+        std::copy(bufs.begin(), bufs.end(), rest_.begin());
+        pending_ = {rest_.data(), bufs.size()};
+        return false;
     }
-    // At once when the socket takes it all (core/send_now.hpp); the rest, if any, waits for
-    // the socket under the write timeout.
-    std::array<asio::const_buffer, kMaxWriteBuffers> rest;
-    std::span<const asio::const_buffer> pending = bufs;
-    if (bufs.size() <= rest.size()) {
-        boost::system::error_code sec;
-        const size_t sent = send_now(stream_, bufs, sec);
-        bytes_out_ += sent;
-        if (sec) {
-            client_gone_ = true;
-            co_return false;
-        }
-        pending = {rest.data(), buffers_after(bufs, sent, rest)};
-        if (pending.empty()) co_return true;
+    // At once when the socket takes it all (core/send_now.hpp); flush() waits for the socket
+    // to take the rest, if any.
+    boost::system::error_code sec;
+    const size_t sent = send_now(stream_, bufs, sec);
+    bytes_out_ += sent;
+    if (sec) {
+        client_gone_ = true;
+        return true;
     }
+    pending_ = {rest_.data(), buffers_after(bufs, sent, rest_)};
+    return pending_.empty();
+}
+
+bool Downstream::write_now(std::string_view head, std::string_view body) {
+    const std::array<asio::const_buffer, 2> bufs{asio::buffer(head), asio::buffer(body)};
+    return write_now(bufs);
+}
+
+awaitable<bool> Downstream::flush() {
+    const auto pending = std::exchange(pending_, {});
+    if (pending.empty()) co_return !client_gone_;
     deadline_.expires_after(write_timeout_);
+    if (tls_ != nullptr) co_return co_await write_tls(pending);
     auto [ec, n] = co_await asio::async_write(stream_, pending, use_nothrow);
     deadline_.expires_never();
     bytes_out_ += n;

@@ -16,7 +16,49 @@ struct HeaderField {
 
 // RFC 9110 tchar: a character of a token (method, field name).
 bool is_tchar(char c);
-bool iequals(std::string_view a, std::string_view b);
+
+namespace detail {
+// The 8 bytes of x with ASCII 'A'..'Z' turned lower case (bytes >= 0x80 unchanged).
+inline uint64_t fold_ascii8(uint64_t x) {
+    constexpr uint64_t kOnes = 0x0101010101010101ull;
+    constexpr uint64_t kHigh = 0x8080808080808080ull;
+    const uint64_t low7 = x & ~kHigh;
+    const uint64_t ge_a = low7 + (0x80 - 'A') * kOnes;      // bit 7 set where byte >= 'A'
+    const uint64_t gt_z = low7 + (0x80 - 'Z' - 1) * kOnes;  // bit 7 set where byte > 'Z'
+    const uint64_t upper = ge_a & ~gt_z & ~x & kHigh;
+    return x | (upper >> 2);  // 0x80 >> 2 == 0x20
+}
+inline uint64_t load8(const char* p) {
+    uint64_t v;
+    __builtin_memcpy(&v, p, 8);
+    return v;
+}
+inline char fold_ascii(char c) {
+    return static_cast<char>(c + (static_cast<unsigned char>(c - 'A') < 26u ? 32 : 0));
+}
+}  // namespace detail
+
+// ASCII case-insensitive equality; 8 bytes per step (header names are compared on every
+// request).
+inline bool iequals(std::string_view a, std::string_view b) {
+    const size_t n = a.size();
+    if (n != b.size()) return false;
+    const char* x = a.data();
+    const char* y = b.data();
+    if (n >= 8) {
+        for (size_t i = 0; i + 8 <= n; i += 8) {
+            const uint64_t u = detail::load8(x + i), v = detail::load8(y + i);
+            if (u != v && detail::fold_ascii8(u) != detail::fold_ascii8(v)) return false;
+        }
+        if (n % 8 == 0) return true;
+        const uint64_t u = detail::load8(x + n - 8), v = detail::load8(y + n - 8);
+        return u == v || detail::fold_ascii8(u) == detail::fold_ascii8(v);
+    }
+    for (size_t i = 0; i < n; ++i) {
+        if (detail::fold_ascii(x[i]) != detail::fold_ascii(y[i])) return false;
+    }
+    return true;
+}
 // The first field named `name` (ASCII case-insensitive), or nullptr.
 const HeaderField* find(std::span<const HeaderField> fields, std::string_view name);
 // Whether a comma-separated list (Connection, Transfer-Encoding) contains `token`.

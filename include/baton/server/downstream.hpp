@@ -1,6 +1,7 @@
 #pragma once
 // The client side of one request: writes a response (complete, or streamed with chunked
 // transfer encoding) to the downstream connection. Knows HTTP framing, not SSE or OpenAI.
+#include <array>
 #include <boost/asio/ip/tcp.hpp>
 #include <functional>
 #include <span>
@@ -62,6 +63,12 @@ class Downstream {
                          std::string_view extra_headers, std::string_view body);
     // Writes a prepared head + body in one gather write.
     awaitable<bool> write_head_and_body(std::string_view head, std::string_view body);
+    // The same in two steps, so that a response the socket takes at once costs no coroutine
+    // frame: write_now() writes what a plain TCP socket takes without waiting and returns true
+    // when nothing is left to do (all written, or the client is gone: client_gone()); else
+    // flush() writes the rest (always so over TLS). head and body must outlive flush().
+    bool write_now(std::string_view head, std::string_view body);
+    awaitable<bool> flush();
     // Streaming: head must declare Transfer-Encoding: chunked.
     awaitable<bool> write_head(std::string_view head);
     awaitable<bool> write_chunk(std::string_view data);
@@ -77,6 +84,7 @@ class Downstream {
 
   private:
     awaitable<bool> write(std::span<const asio::const_buffer> bufs);
+    bool write_now(std::span<const asio::const_buffer> bufs);
     awaitable<bool> write_tls(std::span<const asio::const_buffer> bufs);
     static void arm_tls_watch(TlsConnection& tls);
     void client_left();
@@ -87,6 +95,9 @@ class Downstream {
     bool committed_ = false;
     bool client_gone_ = false;
     uint64_t bytes_out_ = 0;
+    // What write_now() left for flush(): views into rest_, or the caller's buffers.
+    std::span<const asio::const_buffer> pending_;
+    std::array<asio::const_buffer, 8> rest_;
     struct Watch;
     std::shared_ptr<Watch> watch_;
 };

@@ -98,6 +98,91 @@ TEST(HttpFields, ParsesTrimsAndRejects) {
     EXPECT_EQ(f[0].value, long_value);
 }
 
+// Field names are scanned 16 bytes at a time for the common characters (letters, digits,
+// '-'), the rest checked one by one: a name of any length with any character at any position
+// is accepted exactly when every character is a tchar.
+TEST(HttpFields, NameCharactersAtEveryPosition) {
+    const std::string odd = std::string("_.!#$%&'*+^`|~\"(),/;<=>?@[]{} \t\x7f\x80\xff") + '\0';
+    for (size_t len = 1; len <= 40; ++len) {
+        for (size_t at = 0; at < len; ++at) {
+            for (char c : odd) {
+                std::string name(len, 'a');
+                for (size_t i = 0; i < len; ++i) name[i] = "xY-7"[i % 4];
+                name[at] = c;
+                const std::string head = name + ": v\r\nNext: w\r\n\r\n";
+                std::vector<HeaderField> f;
+                const bool ok = parse_fields(head.data(), head.data() + head.size(), f) == nullptr;
+                bool want = true;
+                for (char n : name) want = want && is_tchar(n);
+                ASSERT_EQ(ok, want) << "name of " << len << " with 0x" << std::hex
+                                    << (static_cast<int>(c) & 0xff) << " at " << std::dec << at;
+                if (ok) {
+                    ASSERT_EQ(f.size(), 2u);
+                    EXPECT_EQ(f[0].name, name);
+                }
+            }
+        }
+    }
+}
+
+// iequals compares 8 bytes at a time; checked against a byte-by-byte reference on every
+// length up to 40 with case flips, neighbours of the letter ranges and non-ASCII bytes.
+TEST(HttpTokens, IequalsMatchesByteReference) {
+    auto reference = [](std::string_view a, std::string_view b) {
+        if (a.size() != b.size()) return false;
+        for (size_t i = 0; i < a.size(); ++i) {
+            auto l = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; };
+            if (l(a[i]) != l(b[i])) return false;
+        }
+        return true;
+    };
+    const std::string alphabet = "aAzZ@[`{-_09\x80\xc1\xe1\xff";
+    uint32_t seed = 12345;
+    auto next = [&] {
+        seed = seed * 1664525u + 1013904223u;
+        return seed >> 8;
+    };
+    int equal = 0;
+    for (int round = 0; round < 20000; ++round) {
+        const size_t n = next() % 41;
+        std::string a(n, ' ');
+        for (auto& c : a) c = alphabet[next() % alphabet.size()];
+        std::string b = a;
+        // flip the case of some letters, or change one byte
+        for (auto& c : b) {
+            if (next() % 3 == 0 && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))) c ^= 0x20;
+        }
+        if (n > 0 && next() % 2 == 0) b[next() % n] = alphabet[next() % alphabet.size()];
+        ASSERT_EQ(iequals(a, b), reference(a, b)) << a << " vs " << b;
+        equal += reference(a, b) ? 1 : 0;
+    }
+    EXPECT_GT(equal, 5000);  // both outcomes were exercised
+    EXPECT_TRUE(iequals("Content-Length", "content-length"));
+    EXPECT_FALSE(iequals("Content-Lengtx", "content-length"));
+    EXPECT_FALSE(iequals("\xc1", "\xe1"));  // not a letter: no case folding
+    EXPECT_FALSE(iequals("@", "`"));
+    EXPECT_FALSE(iequals("[", "{"));
+    EXPECT_TRUE(iequals("", ""));
+}
+
+// find_blank_line scans 16 positions at a time; checked against a plain search on heads of
+// every length with the blank line (or a near miss) at every offset.
+TEST(HttpTokens, FindBlankLineMatchesPlainSearch) {
+    const std::string pieces[] = {"\r\n\r\n", "\n\r", "\r\n", "\r\n\r", "\n\r\n", "a", "\r"};
+    uint32_t seed = 99;
+    auto next = [&] {
+        seed = seed * 1664525u + 1013904223u;
+        return seed >> 8;
+    };
+    for (int round = 0; round < 20000; ++round) {
+        std::string s;
+        const size_t len = next() % 70;
+        while (s.size() < len) s += next() % 4 == 0 ? pieces[next() % 7] : std::string(1, 'x');
+        const size_t want = s.find("\r\n\r\n");
+        ASSERT_EQ(find_blank_line(s), want == std::string::npos ? want : want + 4) << round;
+    }
+}
+
 TEST(HttpTokens, ListsAndBlankLines) {
     EXPECT_TRUE(has_token("keep-alive, Upgrade", "upgrade"));
     EXPECT_FALSE(has_token("keep-alive-ish", "keep-alive"));
