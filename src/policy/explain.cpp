@@ -233,7 +233,7 @@ std::vector<std::pair<std::string, std::string>> decision_headers(const Plan& p,
 
 void append_decision_headers(std::string& out, const Plan& p, const config::Config& config) {
     each_decision_header(p, config, false, [&](std::string_view k, std::string_view v) {
-        out.append(k).append(": ").append(v).append("\r\n");
+        out.append(k).append(std::string_view(": ")).append(v).append(std::string_view("\r\n"));
     });
 }
 

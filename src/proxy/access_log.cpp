@@ -96,6 +96,29 @@ size_t find_pair(std::string_view text, size_t from, char a, char b) {
     return std::string_view::npos;
 }
 
+size_t rfind_pair(std::string_view text, size_t end, char a, char b) {
+    const char* const base = text.data();
+    size_t i = std::min(end, text.size());  // candidates: positions k with k + 1 < i
+#ifdef __SSE2__
+    // 16 positions per step, from the back: bit k is set when text[j+k] == a, text[j+k+1] == b.
+    const __m128i va = _mm_set1_epi8(a);
+    const __m128i vb = _mm_set1_epi8(b);
+    while (i >= 17) {
+        const size_t j = i - 17;
+        __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(base + j));
+        __m128i y = _mm_loadu_si128(reinterpret_cast<const __m128i*>(base + j + 1));
+        unsigned mask = static_cast<unsigned>(
+            _mm_movemask_epi8(_mm_and_si128(_mm_cmpeq_epi8(x, va), _mm_cmpeq_epi8(y, vb))));
+        if (mask != 0) return j + 31 - static_cast<size_t>(__builtin_clz(mask));
+        i -= 16;
+    }
+#endif
+    for (; i >= 2; --i) {
+        if (base[i - 2] == a && base[i - 1] == b) return i - 2;
+    }
+    return std::string_view::npos;
+}
+
 namespace {
 // The token counts of one usage object: its "key": number members up to its first '}' (usage
 // holds nested *_details objects only after the counts), read in one pass. The first
@@ -142,10 +165,39 @@ UsageCounts read_usage_object(std::string_view obj) {
                 break;
         }
         if (slot != nullptr && !*slot) *slot = v;
+        if ((u.prompt && u.completion) || (u.input && u.output)) break;  // (the rest is totals)
     }
     return u;
 }
 }  // namespace
+
+bool scan_answer_usage(std::string_view answer, uint64_t& prompt, uint64_t& completion) {
+    static constexpr std::string_view kUsage = "\"usage\"";
+    for (size_t end = answer.size();;) {
+        const size_t at = rfind_pair(answer, end, '"', 'u');
+        if (at == std::string_view::npos) return false;
+        if (answer.compare(at, kUsage.size(), kUsage) != 0) {
+            end = at + 1;  // (the pair at `at` is excluded from the next search)
+            continue;
+        }
+        std::string_view obj = answer.substr(at + kUsage.size(), 512);
+        if (size_t close = obj.find('}'); close != std::string_view::npos) {
+            obj = obj.substr(0, close);
+        }
+        const UsageCounts u = read_usage_object(obj);
+        if (u.prompt || u.completion) {
+            prompt = u.prompt.value_or(0);
+            completion = u.completion.value_or(0);
+            return true;
+        }
+        if (u.input || u.output) {  // Anthropic's names (a passed-through Messages answer)
+            prompt = u.input.value_or(0);
+            completion = u.output.value_or(0);
+            return true;
+        }
+        return false;  // the answer's usage holds no counts
+    }
+}
 
 bool scan_usage(std::string_view text, uint64_t& prompt, uint64_t& completion) {
     // The counts sit in "usage" objects. Find each with find_pair's vector search for '"u' (this

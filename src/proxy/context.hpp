@@ -85,9 +85,15 @@ struct RequestContext {
 // Finds "prompt_tokens": N and "completion_tokens": N in a usage object (or Anthropic's
 // "input_tokens" / "output_tokens" when those are absent). True if found.
 bool scan_usage(std::string_view text, uint64_t& prompt, uint64_t& completion);
+// The same for one complete JSON answer, which has one top-level "usage" object, near its end
+// in every provider's format: searched from the end, the last occurrence counts.
+bool scan_answer_usage(std::string_view answer, uint64_t& prompt, uint64_t& completion);
 // Position of the first `a` at or after `from` that is followed by `b`, or npos (SSE2: 16
 // positions per step).
 size_t find_pair(std::string_view text, size_t from, char a, char b);
+// Position of the last `a` before `end` that is followed by `b` (at an index below `end`), or
+// npos.
+size_t rfind_pair(std::string_view text, size_t end, char a, char b);
 
 // The access-log line (JSON, no trailing newline). Never includes prompt text or secrets.
 std::string access_log_line(const RequestContext& ctx, Clock::time_point end);

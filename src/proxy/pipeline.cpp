@@ -770,19 +770,22 @@ void Pipeline::use_candidate(RequestContext& ctx, const policy::Plan& plan, size
     ctx.model_index = model_index;
     ctx.model = &cfg.models[model_index];
     ctx.provider = &cfg.providers[ctx.model->provider_index];
-    ctx.decision_headers.clear();
-    policy::append_decision_headers(ctx.decision_headers, plan, cfg);
-    ctx.decision_headers.append("x-baton-model: ").append(ctx.model->name).append("\r\n");
-    ctx.decision_headers.append("x-baton-provider: ").append(ctx.provider->name).append("\r\n");
+    using namespace std::string_view_literals;  // (no strlen per piece)
+    auto& h = ctx.decision_headers;
+    h.clear();
+    h.reserve(512);  // one allocation for the usual set
+    policy::append_decision_headers(h, plan, cfg);
+    h.append("x-baton-model: "sv).append(ctx.model->name).append("\r\n"sv);
+    h.append("x-baton-provider: "sv).append(ctx.provider->name).append("\r\n"sv);
     char num[12];
     auto nr = std::to_chars(num, num + sizeof num, attempts);
-    ctx.decision_headers.append("x-baton-attempts: ")
+    h.append("x-baton-attempts: "sv)
         .append(num, static_cast<size_t>(nr.ptr - num))
-        .append("\r\n");
-    ctx.decision_headers.append(ctx.rate_headers);
-    ctx.decision_headers.append(ctx.injection_header);
+        .append("\r\n"sv);
+    h.append(ctx.rate_headers);
+    h.append(ctx.injection_header);
     if (!fallback_from.empty()) {
-        ctx.decision_headers.append("x-baton-fallback-from: ").append(fallback_from).append("\r\n");
+        h.append("x-baton-fallback-from: "sv).append(fallback_from).append("\r\n"sv);
     }
 }
 
@@ -1078,8 +1081,13 @@ awaitable<Attempt> Pipeline::forward(RequestContext& ctx, Clock::time_point dead
     std::string head;
     head.reserve(prefix.size() + 96);
     head.append(prefix);
-    head.append("Content-Length: ").append(std::to_string(clen)).append("\r\n");
-    head.append("x-request-id: ").append(ctx.request_id).append("\r\n\r\n");
+    char clen_text[24];
+    const auto clen_end = std::to_chars(clen_text, clen_text + sizeof clen_text, clen).ptr;
+    using namespace std::string_view_literals;
+    head.append("Content-Length: "sv)
+        .append(clen_text, static_cast<size_t>(clen_end - clen_text))
+        .append("\r\n"sv);
+    head.append("x-request-id: "sv).append(ctx.request_id).append("\r\n\r\n"sv);
     std::array<asio::const_buffer, 6> bufs{asio::buffer(head),       asio::buffer(pre),
                                            asio::buffer(model_json), asio::buffer(post),
                                            asio::buffer(inject),     asio::buffer(tail)};

@@ -159,7 +159,7 @@ awaitable<Attempt> Pipeline::relay(RequestContext& ctx, UpstreamResponse& up,
             restorer.finish(restored);
             resp = std::move(restored);
         }
-        ctx.have_usage = scan_usage(resp, ctx.prompt_tokens, ctx.completion_tokens);
+        ctx.have_usage = scan_answer_usage(resp, ctx.prompt_tokens, ctx.completion_tokens);
         h.header("x-request-id", ctx.request_id);
         h.raw(ctx.decision_headers);
         if (ctx.have_usage && status == 200) {

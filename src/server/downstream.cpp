@@ -24,21 +24,20 @@ Downstream::Downstream(TlsConnection& tls, Duration write_timeout)
     : stream_(tls.tcp()), deadline_(tls.deadline), tls_(&tls), write_timeout_(write_timeout) {}
 
 ResponseHead::ResponseHead(unsigned status) {
-    s_.reserve(384);
-    s_.append("HTTP/1.1 ");
+    using namespace std::string_view_literals;
+    s_.reserve(512);
+    s_.append("HTTP/1.1 "sv);
     char num[8];
     auto r = std::to_chars(num, num + sizeof num, status);
     s_.append(num, r.ptr);
     s_.push_back(' ');
     s_.append(reason(status));
-    s_.append("\r\n");
+    s_.append("\r\n"sv);
 }
 
 ResponseHead& ResponseHead::header(std::string_view name, std::string_view value) {
-    s_.append(name);
-    s_.append(": ");
-    s_.append(value);
-    s_.append("\r\n");
+    using namespace std::string_view_literals;
+    s_.append(name).append(": "sv).append(value).append("\r\n"sv);
     return *this;
 }
 
@@ -56,7 +55,7 @@ std::string ResponseHead::finish(bool keep_alive) {
     return std::move(s_);
 }
 
-const char* ResponseHead::reason(unsigned status) {
+std::string_view ResponseHead::reason(unsigned status) {
     switch (status) {
         case 200:
             return "OK";

@@ -40,7 +40,7 @@ inline char fold_ascii(char c) {
 
 // ASCII case-insensitive equality; 8 bytes per step (header names are compared on every
 // request).
-inline bool iequals(std::string_view a, std::string_view b) {
+[[gnu::always_inline]] inline bool iequals(std::string_view a, std::string_view b) {
     const size_t n = a.size();
     if (n != b.size()) return false;
     const char* x = a.data();

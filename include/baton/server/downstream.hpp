@@ -28,7 +28,7 @@ class ResponseHead {
     ResponseHead& chunked();
     // Appends "Connection: close" when !keep_alive and the final CRLF; returns the head.
     std::string finish(bool keep_alive);
-    static const char* reason(unsigned status);
+    static std::string_view reason(unsigned status);
 
   private:
     std::string s_;

@@ -61,5 +61,50 @@ TEST(ScanUsage, NoUsageOrNoNumbers) {
     EXPECT_EQ(c, 3u);
 }
 
+TEST(FindPair, ReverseFindsEveryPositionFromTheBack) {
+    for (size_t len = 2; len < 70; ++len) {
+        for (size_t at = 0; at + 1 < len; ++at) {
+            std::string s(len, 'x');
+            s[at] = '"';
+            s[at + 1] = 'u';
+            EXPECT_EQ(rfind_pair(s, len, '"', 'u'), at) << len << " " << at;
+            EXPECT_EQ(rfind_pair(s, at + 1, '"', 'u'), std::string_view::npos);  // pair cut off
+            EXPECT_EQ(rfind_pair(s, at + 2, '"', 'u'), at);
+        }
+    }
+    std::string two = std::string(20, 'x') + "\"u" + std::string(30, 'x') + "\"u" + "x";
+    EXPECT_EQ(rfind_pair(two, two.size(), '"', 'u'), 52u);
+    EXPECT_EQ(rfind_pair(two, 52, '"', 'u'), 20u);
+    EXPECT_EQ(rfind_pair("", 0, '"', 'u'), std::string_view::npos);
+}
+
+// A whole answer: its usage object is found from the end; the word "usage" inside the content
+// (quotes escaped) and a usage-looking object inside a string do not count.
+TEST(ScanUsage, AnswerUsageFromTheEnd) {
+    std::string body =
+        R"({"id":"c","choices":[{"message":{"role":"assistant","content":"the \"usage\":{\"prompt_tokens\": 999} word"}}],)"
+        R"("usage":{"prompt_tokens":12,"completion_tokens":34,"total_tokens":46,)"
+        R"("prompt_tokens_details":{"cached_tokens":0}},"system_fingerprint":"fp_1"})";
+    uint64_t p = 0, c = 0;
+    ASSERT_TRUE(scan_answer_usage(body, p, c));
+    EXPECT_EQ(p, 12u);
+    EXPECT_EQ(c, 34u);
+    // Anthropic's names (a passed-through Messages answer)
+    ASSERT_TRUE(scan_answer_usage(
+        R"({"type":"message","content":[],"usage":{"input_tokens":7,"output_tokens":9}})", p, c));
+    EXPECT_EQ(p, 7u);
+    EXPECT_EQ(c, 9u);
+    p = c = 5;
+    EXPECT_FALSE(scan_answer_usage(R"({"choices":[],"usage":null})", p, c));
+    EXPECT_FALSE(scan_answer_usage(R"({"choices":[]})", p, c));
+    EXPECT_EQ(p, 5u);
+    EXPECT_EQ(c, 5u);
+    // scan_answer_usage and scan_usage agree on an answer with one usage object
+    uint64_t p2 = 0, c2 = 0;
+    ASSERT_TRUE(scan_usage(body, p2, c2));
+    EXPECT_EQ(p2, 12u);
+    EXPECT_EQ(c2, 34u);
+}
+
 }  // namespace
 }  // namespace baton::proxy
