@@ -187,8 +187,9 @@ void Histogram::observe_seconds(double s) {
     constexpr double max_ns = 9.2e18;
     double ns = s * 1e9;
     if (!(ns > 0)) return;
+    // (ns > 0 here: adding 0.5 and truncating rounds half up, without a libm call)
     const uint64_t add =
-        ns >= max_ns ? static_cast<uint64_t>(max_ns) : static_cast<uint64_t>(std::llround(ns));
+        ns >= max_ns ? static_cast<uint64_t>(max_ns) : static_cast<uint64_t>(ns + 0.5);
     sum_ns_.fetch_add(add, std::memory_order_relaxed);
 }
 

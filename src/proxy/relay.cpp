@@ -38,15 +38,20 @@ StreamFailure read_failure(const boost::system::error_code& ec) {
 
 }  // namespace
 
+// The answer's head as the client will get it (the upstream's headers less the hop-by-hop ones
+// and those Baton sets itself), and its content type.
+struct RelayHead {
+    server::ResponseHead h;
+    std::string content_type;
+    bool sse = false;  // an event stream
+};
+
+// Not a coroutine: reads the upstream head, then hands over to the coroutine for a complete
+// body or for a stream (separate, so that the common case's coroutine frame stays small).
 awaitable<Attempt> Pipeline::relay(RequestContext& ctx, UpstreamResponse& up,
                                    Clock::time_point deadline, Duration idle, UpstreamWire* wire) {
-    const std::string& pname = ctx.provider->name;
-    unsigned status = up.status();
-    const auto& uh = up.headers();
-    bool sse = false;
-    std::string content_type;
-    server::ResponseHead h(status);
-    for (const auto& f : uh) {
+    RelayHead head{server::ResponseHead(up.status()), {}, false};
+    for (const auto& f : up.headers()) {
         auto name = f.name;
         if (skip_upstream_header(name)) continue;
         // the caller's own key limits replace the provider's rate-limit headers
@@ -55,133 +60,152 @@ awaitable<Attempt> Pipeline::relay(RequestContext& ctx, UpstreamResponse& up,
             continue;
         }
         if (iequals(name, "content-type")) {
-            content_type = f.value;
-            if (f.value.starts_with("text/event-stream")) sse = true;
+            head.content_type = f.value;
+            if (f.value.starts_with("text/event-stream")) head.sse = true;
         }
-        h.header(name, f.value);
+        head.h.header(name, f.value);
     }
-
-    auto cl = up.content_length();
     // A success in the wrong shape (a plain body for a stream request, an event stream for a
-    // plain one) cannot be relayed as an answer.
+    // plain one) cannot be relayed as an answer: its body is read whole and classified.
+    const bool wrong_shape = up.status() == 200 && head.sse != ctx.chat.stream;
+    if (!ctx.chat.stream || up.status() >= 400 || wrong_shape) {
+        return relay_whole(ctx, up, std::move(head), deadline, idle, wire);
+    }
+    return relay_stream(ctx, up, std::move(head), deadline, idle, wire);
+}
+
+// A complete body: error responses are classified (and maybe retried) before the client sees
+// anything; successes are checked, then sent with the head in one write.
+awaitable<Attempt> Pipeline::relay_whole(RequestContext& ctx, UpstreamResponse& up, RelayHead head,
+                                         Clock::time_point deadline, Duration idle,
+                                         UpstreamWire* wire) {
+    const std::string& pname = ctx.provider->name;
+    unsigned status = up.status();  // (a translated answer may change it)
+    const bool sse = head.sse;
+    std::string& content_type = head.content_type;
+    server::ResponseHead& h = head.h;
     const bool wrong_shape = status == 200 && sse != ctx.chat.stream;
-    if (!ctx.chat.stream || status >= 400 || wrong_shape) {
-        // Complete body first (also when chunked): error responses are classified (and maybe
-        // retried) before the client sees anything; successes are checked, then sent with the
-        // head in one write.
-        const bool success = status < 400 && !wrong_shape;
-        const uint64_t limit = success ? kMaxUpstreamBody : kMaxErrorBody;
-        auto too_large = [&] {
-            up.abandon();
-            return gateway_failure(Outcome::malformed, Errc::upstream_protocol,
-                                   "provider \"" + pname + "\" response body is larger than " +
-                                       std::to_string(limit >> 20) + " MiB");
-        };
-        if (success && cl && *cl > limit) {
-            co_return too_large();
+    auto cl = up.content_length();
+    const bool success = status < 400 && !wrong_shape;
+    const uint64_t limit = success ? kMaxUpstreamBody : kMaxErrorBody;
+    auto too_large = [&] {
+        up.abandon();
+        return gateway_failure(Outcome::malformed, Errc::upstream_protocol,
+                               "provider \"" + pname + "\" response body is larger than " +
+                                   std::to_string(limit >> 20) + " MiB");
+    };
+    if (success && cl && *cl > limit) {
+        co_return too_large();
+    }
+    std::string resp;
+    size_t off = 0;
+    boost::system::error_code rec;
+    for (;;) {
+        // exact size when framed by Content-Length, else growing in relay-sized steps
+        size_t want = cl ? static_cast<size_t>(std::min<uint64_t>(*cl, limit)) - off
+                         : std::min<size_t>(kRelayPiece, limit - off);
+        if (want == 0) break;
+        if (resp.size() < off + want) resp.resize(off + want);
+        auto piece_now = up.read_body_now(resp.data() + off, want);
+        if (!piece_now) {
+            piece_now = co_await up.read_body(resp.data() + off, want, min_left(idle, deadline));
         }
-        std::string resp;
-        size_t off = 0;
-        boost::system::error_code rec;
-        for (;;) {
-            // exact size when framed by Content-Length, else growing in relay-sized steps
-            size_t want = cl ? static_cast<size_t>(std::min<uint64_t>(*cl, limit)) - off
-                             : std::min<size_t>(kRelayPiece, limit - off);
-            if (want == 0) break;
-            if (resp.size() < off + want) resp.resize(off + want);
-            auto piece_now = up.read_body_now(resp.data() + off, want);
-            if (!piece_now) {
-                piece_now =
-                    co_await up.read_body(resp.data() + off, want, min_left(idle, deadline));
-            }
-            auto [ec, n] = *piece_now;
-            if (ec || n == 0) {
-                rec = ec;
-                break;
-            }
-            off += n;
+        auto [ec, n] = *piece_now;
+        if (ec || n == 0) {
+            rec = ec;
+            break;
         }
-        resp.resize(off);
-        ctx.upstream_end = Clock::now();
-        if (rec || (cl && off < std::min<uint64_t>(*cl, limit))) {
-            up.abandon();
-            auto f = read_failure(rec);
-            co_return gateway_failure(f.outcome, f.code,
-                                      "provider \"" + pname + "\" response body incomplete: " +
-                                          (rec ? rec.message() : "connection closed"));
-        }
-        if (success && !up.done()) {  // chunked and past the limit
-            co_return too_large();
-        }
-        up.finish();
-        if (wire) {  // the provider's format → OpenAI's
-            std::string why;
-            if (!wire->translate_body(status, resp, why)) {
-                co_return gateway_failure(Outcome::malformed, Errc::upstream_protocol,
-                                          "provider \"" + pname + "\" answered 200 with " + why);
-            }
-            content_type = "application/json";
-        }
-        if (status >= 400) {
-            Attempt a;
-            a.outcome = classify_status(status, resp);
-            a.anthropic_shape = ctx.passthrough;
-            a.status = status;
-            a.body = std::move(resp);
-            a.content_type = content_type.empty() ? "application/json" : content_type;
-            if (const auto* ra = http1::find(uh, "retry-after")) {
-                a.retry_after = parse_retry_after(ra->value);
-            }
-            co_return a;
-        }
-        if (wrong_shape || (status == 200 && malformed_success(content_type, resp))) {
-            // A 200 that is not an answer in the shape asked for (an error object, an HTML page
-            // from a proxy, a stream nobody asked for) is not passed off as one: retried or
-            // fallen back like a malformed response.
-            std::string what;
-            if (wrong_shape && sse) {
-                what = "an event stream to a non-streaming request";
-            } else if (content_type.find("json") == std::string::npos) {
-                what = "content type \"" + content_type + "\"";
-            } else if (wrong_shape) {
-                what = "a JSON body to a streaming request";
-            } else {
-                what = "an error body";
-            }
+        off += n;
+    }
+    resp.resize(off);
+    ctx.upstream_end = Clock::now();
+    if (rec || (cl && off < std::min<uint64_t>(*cl, limit))) {
+        up.abandon();
+        auto f = read_failure(rec);
+        co_return gateway_failure(f.outcome, f.code,
+                                  "provider \"" + pname + "\" response body incomplete: " +
+                                      (rec ? rec.message() : "connection closed"));
+    }
+    if (success && !up.done()) {  // chunked and past the limit
+        co_return too_large();
+    }
+    up.finish();
+    if (wire) {  // the provider's format → OpenAI's
+        std::string why;
+        if (!wire->translate_body(status, resp, why)) {
             co_return gateway_failure(Outcome::malformed, Errc::upstream_protocol,
-                                      "provider \"" + pname + "\" answered 200 with " + what);
+                                      "provider \"" + pname + "\" answered 200 with " + why);
         }
-        ctx.status = status;
-        if (ctx.pii_mapping) {  // put redacted values back (JSON-escaped)
-            pii::Restorer restorer(*ctx.pii_mapping);
-            std::string restored;
-            restorer.feed(resp, restored);
-            restorer.finish(restored);
-            resp = std::move(restored);
-        }
-        ctx.have_usage = scan_answer_usage(resp, ctx.prompt_tokens, ctx.completion_tokens);
-        h.header("x-request-id", ctx.request_id);
-        h.raw(ctx.decision_headers);
-        if (ctx.have_usage && status == 200) {
-            ctx.cost_usd = request_cost(*ctx.model, ctx.prompt_tokens, ctx.completion_tokens);
-            char cbuf[48];
-            auto cr =
-                std::to_chars(cbuf, cbuf + sizeof cbuf, ctx.cost_usd, std::chars_format::fixed, 9);
-            h.header("x-baton-cost-usd",
-                     std::string_view(cbuf, static_cast<size_t>(cr.ptr - cbuf)));
-        }
-        if (ctx.anthropic_client && !ctx.passthrough) {  // OpenAI's completion → Anthropic's
-            AnthropicClientWire cw(ctx.client_model);
-            resp = cw.body(status, resp);
-        }
-        h.content_length(resp.size());
-        auto hs = h.finish(ctx.out.keep_alive);
-        if (!ctx.out.write_now(hs, resp)) co_await ctx.out.flush();
-        if (ctx.out.client_gone()) ctx.status = 499;
+        content_type = "application/json";
+    }
+    if (status >= 400) {
         Attempt a;
-        a.committed = true;
+        a.outcome = classify_status(status, resp);
+        a.anthropic_shape = ctx.passthrough;
+        a.status = status;
+        a.body = std::move(resp);
+        a.content_type = content_type.empty() ? "application/json" : content_type;
+        if (const auto* ra = http1::find(up.headers(), "retry-after")) {
+            a.retry_after = parse_retry_after(ra->value);
+        }
         co_return a;
     }
+    if (wrong_shape || (status == 200 && malformed_success(content_type, resp))) {
+        // A 200 that is not an answer in the shape asked for (an error object, an HTML page
+        // from a proxy, a stream nobody asked for) is not passed off as one: retried or
+        // fallen back like a malformed response.
+        std::string what;
+        if (wrong_shape && sse) {
+            what = "an event stream to a non-streaming request";
+        } else if (content_type.find("json") == std::string::npos) {
+            what = "content type \"" + content_type + "\"";
+        } else if (wrong_shape) {
+            what = "a JSON body to a streaming request";
+        } else {
+            what = "an error body";
+        }
+        co_return gateway_failure(Outcome::malformed, Errc::upstream_protocol,
+                                  "provider \"" + pname + "\" answered 200 with " + what);
+    }
+    ctx.status = status;
+    if (ctx.pii_mapping) {  // put redacted values back (JSON-escaped)
+        pii::Restorer restorer(*ctx.pii_mapping);
+        std::string restored;
+        restorer.feed(resp, restored);
+        restorer.finish(restored);
+        resp = std::move(restored);
+    }
+    ctx.have_usage = scan_answer_usage(resp, ctx.prompt_tokens, ctx.completion_tokens);
+    h.header("x-request-id", ctx.request_id);
+    h.raw(ctx.decision_headers);
+    if (ctx.have_usage && status == 200) {
+        ctx.cost_usd = request_cost(*ctx.model, ctx.prompt_tokens, ctx.completion_tokens);
+        char cbuf[48];
+        auto cr =
+            std::to_chars(cbuf, cbuf + sizeof cbuf, ctx.cost_usd, std::chars_format::fixed, 9);
+        h.header("x-baton-cost-usd", std::string_view(cbuf, static_cast<size_t>(cr.ptr - cbuf)));
+    }
+    if (ctx.anthropic_client && !ctx.passthrough) {  // OpenAI's completion → Anthropic's
+        AnthropicClientWire cw(ctx.client_model);
+        resp = cw.body(status, resp);
+    }
+    h.content_length(resp.size());
+    auto hs = h.finish(ctx.out.keep_alive);
+    if (!ctx.out.write_now(hs, resp)) co_await ctx.out.flush();
+    if (ctx.out.client_gone()) ctx.status = 499;
+    Attempt a;
+    a.committed = true;
+    co_return a;
+}
+
+// A stream: relayed event by event (see the comment below on the head and hold-back).
+awaitable<Attempt> Pipeline::relay_stream(RequestContext& ctx, UpstreamResponse& up, RelayHead head,
+                                          Clock::time_point deadline, Duration idle,
+                                          UpstreamWire* wire) {
+    const std::string& pname = ctx.provider->name;
+    unsigned status = up.status();  // (a translated answer may change it)
+    const bool sse = head.sse;
+    server::ResponseHead& h = head.h;
 
     // Streamed relay. The head goes out together with the first piece (or, with a hold-back
     // window, with everything held), so a failure before that is still invisible to the client:

@@ -61,6 +61,7 @@ struct RequestContext;
 struct Attempt;
 class UpstreamResponse;
 class UpstreamWire;
+struct RelayHead;
 
 class Pipeline final : public server::RequestHandler {
   public:
@@ -86,8 +87,13 @@ class Pipeline final : public server::RequestHandler {
     awaitable<Attempt> mock(RequestContext& ctx, unsigned attempt_on_target,
                             Clock::time_point deadline);
     // Relays (or classifies) one upstream response; `wire` translates a non-OpenAI provider's.
+    // A complete body goes through relay_whole, a stream through relay_stream.
     awaitable<Attempt> relay(RequestContext& ctx, UpstreamResponse& up, Clock::time_point deadline,
                              Duration idle, UpstreamWire* wire);
+    awaitable<Attempt> relay_whole(RequestContext& ctx, UpstreamResponse& up, RelayHead head,
+                                   Clock::time_point deadline, Duration idle, UpstreamWire* wire);
+    awaitable<Attempt> relay_stream(RequestContext& ctx, UpstreamResponse& up, RelayHead head,
+                                    Clock::time_point deadline, Duration idle, UpstreamWire* wire);
     metrics::Counter& attempt_counter(const std::string& provider, const std::string& model,
                                       Outcome o);
     metrics::Counter& retry_decision(std::string_view action);
