@@ -39,8 +39,8 @@ struct PlainConnection {
 };
 asio::ip::tcp::socket& io_of(PlainConnection& c) { return c.socket; }
 TlsStream& io_of(TlsConnection& c) { return c.stream; }
-// Plain sockets read into a RecvBuffer: a short read spares the next read a speculative recv()
-// (core/recv_buffer.hpp). TLS reads go through the TLS stream's own buffer.
+// Plain sockets read into a RecvBuffer: a read that drains the socket spares the next read a
+// speculative recv() (core/recv_buffer.hpp). TLS reads go through the TLS stream's buffer.
 RecvBuffer recv_buffer(asio::ip::tcp::socket&, asio::mutable_buffer b) { return RecvBuffer(b); }
 asio::mutable_buffer recv_buffer(TlsStream&, asio::mutable_buffer b) { return b; }
 Downstream make_downstream(PlainConnection& c, Duration write_timeout) {

@@ -6,6 +6,7 @@
 
 #include <set>
 #include <string>
+#include <thread>
 
 #include "support/fake_upstream.hpp"
 #include "support/gateway_config.hpp"
@@ -81,6 +82,36 @@ TEST(ProxyTest, PassesNonStreamingResponseBackByteForByte) {
     EXPECT_EQ(r.header("x-baton-provider"), "up");
     EXPECT_FALSE(r.header("x-request-id").empty());
     EXPECT_THAT(r.header("content-type"), StartsWith("application/json"));
+}
+
+// A 6 MB answer to a client that reads nothing for a while: the part the socket takes is written
+// at once, the rest when the client reads (Downstream::write_now, then flush). Every byte
+// arrives in order, the usage at its end is accounted, and the gateway serves the next request.
+TEST(ProxyTest, LargeAnswerReachesASlowReaderWhole) {
+    ProxyRig s;
+    std::string content(6 << 20, 'x');
+    for (size_t i = 0; i < content.size(); i += 97) content[i] = static_cast<char>('a' + i % 26);
+    const std::string upstream_body =
+        R"({"id":"chatcmpl-big","object":"chat.completion","model":"real-model-1","choices":[{"index":0,"message":{"role":"assistant","content":")" +
+        content +
+        R"("},"finish_reason":"stop"}],"usage":{"prompt_tokens":5,"completion_tokens":1500000,"total_tokens":1500005}})";
+    s.up.enqueue(Reply::json(200, upstream_body));
+    ASSERT_TRUE(s.start());
+    Socket sock = Socket::connect(s.gw->port());
+    ASSERT_TRUE(sock.valid());
+    const auto deadline = Clock::now() + 20s;
+    ASSERT_TRUE(
+        sock.send_all(build_request(s.gw->port(), "POST", kChat, chat_body("m1"), {}), deadline));
+    std::this_thread::sleep_for(300ms);  // the gateway fills the socket and waits
+    std::string buffer;
+    HttpResponse r = read_response(sock, buffer, deadline, "POST");
+    ASSERT_TRUE(r.ok) << r.describe();
+    EXPECT_EQ(r.status, 200u);
+    EXPECT_EQ(r.header("content-length"), std::to_string(upstream_body.size()));
+    EXPECT_TRUE(r.body == upstream_body) << "body differs (" << r.body.size() << " bytes)";
+    EXPECT_FALSE(r.header("x-baton-cost-usd").empty());
+    HttpResponse next = http_post(s.gw->port(), kChat, chat_body("m1"));
+    EXPECT_EQ(next.status, 200u) << next.describe();
 }
 
 TEST(ProxyTest, SendsProviderKeyJsonContentTypeAndGeneratedRequestId) {

@@ -1,7 +1,8 @@
-// RecvBuffer: a short read tells Asio's reactor that the socket is drained, so the next read
-// waits for readiness instead of trying a recv() that ends in EAGAIN. Real TCP sockets on
-// 127.0.0.1. The first test shows the saved recv (the bytes are still in the kernel right
-// after the read was started); the others that no byte and no end of stream is ever missed.
+// RecvBuffer: a read that drained the socket (the kernel's TCP_INQ hint: nothing and no FIN
+// left) tells Asio's reactor so, and the next read waits for readiness instead of trying a
+// recv() that ends in EAGAIN. Real TCP sockets on 127.0.0.1. The first test shows the saved
+// recv (the bytes are still in the kernel right after the read was started); the others that
+// no byte and no end of stream is ever missed.
 #include "baton/core/recv_buffer.hpp"
 
 #include <gtest/gtest.h>
@@ -73,18 +74,18 @@ std::string read_once(Pair& p, char* buf, size_t cap, const std::function<void()
     return got;
 }
 
-// The read after a short read does not touch the socket until the reactor reports data: the
+// The read after a draining read does not touch the socket until the reactor reports data: the
 // bytes written meanwhile are still unread in the kernel right after the read was started.
 // With a plain buffer Asio reads them on the spot (the speculative recv that usually finds
 // nothing and costs a syscall per read).
 template <class Buffer>
-void after_short_read(bool expect_left_in_kernel) {
+void after_draining_read(bool expect_left_in_kernel) {
     Pair p;
     char buf[64];
     asio::write(p.b, asio::buffer("abc", 3));
     p.wait_for_bytes(3);
     p.settle();
-    EXPECT_EQ(read_once<Buffer>(p, buf, sizeof buf, {}), "abc");  // 3 of 64: a short read
+    EXPECT_EQ(read_once<Buffer>(p, buf, sizeof buf, {}), "abc");  // nothing left behind
     asio::write(p.b, asio::buffer("defg", 4));
     p.wait_for_bytes(4);
     int unread_after_start = -1;
@@ -93,13 +94,13 @@ void after_short_read(bool expect_left_in_kernel) {
     EXPECT_EQ(unread_after_start, expect_left_in_kernel ? 4 : 0);
 }
 
-TEST(RecvBuffer, ShortReadSparesTheNextSpeculativeRecv) {
+TEST(RecvBuffer, DrainingReadSparesTheNextSpeculativeRecv) {
 #ifdef BATON_RECV_BUFFER_DRAINS
-    after_short_read<RecvBuffer>(true);
+    after_draining_read<RecvBuffer>(true);
 #else
     FAIL() << "core/recv_buffer.hpp does not know this Boost version: reads speculate again";
 #endif
-    after_short_read<asio::mutable_buffer>(false);  // the control: Asio as it is
+    after_draining_read<asio::mutable_buffer>(false);  // the control: Asio as it is
 }
 
 // Bytes left behind (a buffer smaller than what came): the next read still tries at once.
