@@ -130,24 +130,35 @@ void BM_RelaySseChunk(benchmark::State& st) {
 }
 BENCHMARK(BM_RelaySseChunk);
 
-// Token counts read from a whole ~1 KB answer (once per non-streamed response).
+// A whole ~1 KB answer: its token counts are read once per non-streamed response.
+const std::string kAnswer =
+    R"({"id":"chatcmpl-B9MBs8CjcvOU2jLn4n570S5qMJKcT","object":"chat.completion","created":1727712600,)"
+    R"("model":"gpt-4o-mini-2024-07-18","choices":[{"index":0,"message":{"role":"assistant","content":)"
+    R"("Here is a short summary of the incident report. On Tuesday the checkout service saw elevated )"
+    R"(error rates for about 40 minutes after a configuration change reduced the upstream connection )"
+    R"(pool from 256 to 16 connections. The change was rolled back and the error rate returned to )"
+    R"(baseline within five minutes.","refusal":null},"logprobs":null,"finish_reason":"stop"}],)"
+    R"("usage":{"prompt_tokens":412,"completion_tokens":96,"total_tokens":508,"prompt_tokens_details":)"
+    R"({"cached_tokens":0,"audio_tokens":0},"completion_tokens_details":{"reasoning_tokens":0}},)"
+    R"("system_fingerprint":"fp_0ba0d124f1"})";
+
+// Every usage object of a text (stream events), searched from the front.
 void BM_UsageScanAnswer(benchmark::State& st) {
-    const std::string answer =
-        R"({"id":"chatcmpl-B9MBs8CjcvOU2jLn4n570S5qMJKcT","object":"chat.completion","created":1727712600,)"
-        R"("model":"gpt-4o-mini-2024-07-18","choices":[{"index":0,"message":{"role":"assistant","content":)"
-        R"("Here is a short summary of the incident report. On Tuesday the checkout service saw elevated )"
-        R"(error rates for about 40 minutes after a configuration change reduced the upstream connection )"
-        R"(pool from 256 to 16 connections. The change was rolled back and the error rate returned to )"
-        R"(baseline within five minutes.","refusal":null},"logprobs":null,"finish_reason":"stop"}],)"
-        R"("usage":{"prompt_tokens":412,"completion_tokens":96,"total_tokens":508,"prompt_tokens_details":)"
-        R"({"cached_tokens":0,"audio_tokens":0},"completion_tokens_details":{"reasoning_tokens":0}},)"
-        R"("system_fingerprint":"fp_0ba0d124f1"})";
     for (auto _ : st) {
         uint64_t p = 0, c = 0;
-        benchmark::DoNotOptimize(proxy::scan_usage(answer, p, c));
+        benchmark::DoNotOptimize(proxy::scan_usage(kAnswer, p, c));
     }
 }
 BENCHMARK(BM_UsageScanAnswer);
+
+// A whole answer's one usage object, searched from the end (what the relay uses).
+void BM_AnswerUsageFromTheEnd(benchmark::State& st) {
+    for (auto _ : st) {
+        uint64_t p = 0, c = 0;
+        benchmark::DoNotOptimize(proxy::scan_answer_usage(kAnswer, p, c));
+    }
+}
+BENCHMARK(BM_AnswerUsageFromTheEnd);
 
 }  // namespace
 

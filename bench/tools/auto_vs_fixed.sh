@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# bench/tools/auto_vs_fixed.sh - req/s of `model: auto` (a route over 10 candidates with
+# different prices and qualities) against a directly named model, same Baton, same mock.
+#
+#   bench/tools/auto_vs_fixed.sh           # ROUNDS=3 DURATION=4 CONNS=64
+#
+# One worker thread; Baton and the mock upstream on the last CPU, wrk on CPU 0 when there are
+# two or more (as in run.sh). The difference is what routing costs per request: the feature
+# scan of the prompt, policy::plan over 10 candidates and the decision headers. Uses
+# build/release/baton and bench/mock_upstream.c; traffic to 127.0.0.1 only; every process
+# started is stopped by PID on exit. Target (issue #8): auto >= 0.9x fixed.
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+ROUNDS=${ROUNDS:-3}
+DURATION=${DURATION:-4}
+CONNS=${CONNS:-64}
+BATON_BIN=${BATON_BIN:-$ROOT/build/release/baton}
+[[ -x $BATON_BIN ]] || { echo "auto_vs_fixed: $BATON_BIN missing (make build, or make bench once)" >&2; exit 1; }
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/baton-auto.XXXXXX")
+PIDS=()
+cleanup() {
+  for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+  sleep 0.3
+  for p in "${PIDS[@]}"; do kill -KILL "$p" 2>/dev/null || true; done
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+wait_port() { for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0; sleep 0.05; done; return 1; }
+
+NCPU=$(nproc)
+# (servers are started through `exec` in their own subshell, so that $! is the server's PID)
+SERVER_PIN=()
+CLIENT_PIN=()
+if ((NCPU >= 2)); then SERVER_PIN=(taskset -c $((NCPU - 1))); CLIENT_PIN=(taskset -c 0); fi
+pin_client() { "${CLIENT_PIN[@]}" "$@"; }
+
+cc -O2 -o "$WORK/mock" "$ROOT/bench/mock_upstream.c"
+(exec "${SERVER_PIN[@]}" "$WORK/mock" --port 0 >"$WORK/mock.log" 2>&1) &
+PIDS+=($!)
+MOCK_PORT=""
+for _ in $(seq 100); do
+  MOCK_PORT=$(sed -n 's#^listening on http://127.0.0.1:\([0-9]*\)$#\1#p' "$WORK/mock.log")
+  [[ -n $MOCK_PORT ]] && break
+  sleep 0.05
+done
+[[ -n $MOCK_PORT ]] || { cat "$WORK/mock.log" >&2; exit 1; }
+
+port=$(free_port)
+{
+  cat <<EOF
+server: {listen: 127.0.0.1:$port, threads: 1}
+logging: {level: warn, access_log: off}
+providers:
+  - {name: up, kind: openai, base_url: http://127.0.0.1:$MOCK_PORT/v1, max_connections: 256}
+models:
+  - {name: bench-model, provider: up, upstream_model: gpt-4o-mini, context_window: 128000}
+EOF
+  for i in $(seq 0 9); do
+    # prices from 0.10 to 4.60 per million input tokens, qualities from 0.50 to 0.95
+    echo "  - {name: cand-$i, provider: up, upstream_model: gpt-4o-mini, context_window: 128000," \
+         "price: {input: 0.$((10 + i * 5)), output: $((1 + i)).0}, quality: 0.$((50 + i * 5))}"
+  done
+  cat <<EOF
+routes:
+  - name: auto
+    candidates: [cand-0, cand-1, cand-2, cand-3, cand-4, cand-5, cand-6, cand-7, cand-8, cand-9]
+EOF
+} >"$WORK/baton.yaml"
+"$BATON_BIN" --check "$WORK/baton.yaml" >/dev/null || { "$BATON_BIN" --check "$WORK/baton.yaml"; exit 1; }
+(exec "${SERVER_PIN[@]}" "$BATON_BIN" --config "$WORK/baton.yaml" >"$WORK/baton.log" 2>&1) &
+PIDS+=($!)
+wait_port "$port" || { cat "$WORK/baton.log" >&2; exit 1; }
+URL="http://127.0.0.1:$port/v1/chat/completions"
+
+run() {  # model -> rps (and a check that every response was a 200)
+  local out
+  out=$(CHAT_MODEL="$1" pin_client wrk -t1 -c"$CONNS" -d"${DURATION}s" -s "$ROOT/bench/chat.lua" "$URL" | grep BENCH_RESULT)
+  if ! grep -q 'err_status=0 ' <<<"$out"; then echo "auto_vs_fixed: errors with model $1: $out" >&2; exit 1; fi
+  sed -E 's/.*rps=([0-9.]+).*/\1/' <<<"$out"
+}
+CHAT_MODEL=auto pin_client wrk -t1 -c"$CONNS" -d1s -s "$ROOT/bench/chat.lua" "$URL" >/dev/null  # warm-up
+
+echo "| round | fixed model req/s | \`auto\` req/s | ratio |"
+echo "|---|---:|---:|---:|"
+RATIOS=""
+for r in $(seq "$ROUNDS"); do
+  fixed=$(run bench-model)
+  auto=$(run auto)
+  ratio=$(awk -v a="$auto" -v f="$fixed" 'BEGIN{printf "%.2f", a/f}')
+  RATIOS="$RATIOS $ratio"
+  printf '| %s | %.0f | %.0f | %s |\n' "$r" "$fixed" "$auto" "$ratio"
+done
+median=$(tr ' ' '\n' <<<"$RATIOS" | grep -v '^$' | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
+echo
+echo "median ratio: $median (target >= 0.9); small body, wrk -t1 -c$CONNS -d${DURATION}s, $ROUNDS interleaved rounds"
