@@ -47,35 +47,80 @@ Headers bearer(const std::string& key) { return {{"Authorization", "Bearer " + k
 
 double remaining(const HttpResponse& r) { return std::stod(r.header("x-baton-budget-remaining")); }
 
+// team-c's entry of GET /admin/keys once none of its requests is in flight (nullopt if that does
+// not happen within 5 s). The gateway settles a request's budget hold (and frees its rate-limit
+// slot) in Pipeline::finish(), after the response has been written: a client that has read the
+// whole response can still find the request in flight for a moment, longer on a loaded machine.
+// x-baton-budget-remaining counts every hold in flight (limit - spent - in flight), so two values
+// of it are only comparable when each was taken with the same holds open.
+std::optional<json> settled_usage(uint16_t port, const Tenant& s) {
+    std::optional<json> team;
+    const bool settled = wait_until(
+        [&] {
+            auto a = http_get(port, "/admin/keys", bearer(s.admin));
+            auto j = a.status == 200 ? parse_json(a.body) : std::nullopt;
+            if (!j || !(*j)["keys"].is_array() || (*j)["keys"].empty()) return false;
+            team = (*j)["keys"][0];
+            return (*team)["budget"]["in_flight_usd"] == 0.0 && (*team)["limits"]["in_flight"] == 0;
+        },
+        Millis(5000));
+    if (!settled) return std::nullopt;
+    return team;
+}
+
+double spent(const json& team, const char* period) {
+    return team["budget"]["periods"][period]["spent_usd"].get<double>();
+}
+
 TEST(StateTest, SpendSurvivesARestartAndACrash) {
     Tenant s;
     TempDir shared;
     const std::string db = shared.file("spend.db");
     const EnvChanges env{{"BATON_KEY_SECRET", kSecret}};
-    double after_first_life = 0;
+    // Every request below is the same, so it reserves the same amount: the first one, on a key
+    // with nothing spent and nothing in flight, shows how much (5 - its remaining).
+    double reservation = 0;
+    double spent_first_life = 0;
     {
         GatewayProcess gw(s.yaml(db), env);
         ASSERT_TRUE(gw.start());
         for (int i = 0; i < 3; ++i) {
             auto r = http_post(gw.port(), kChat, chat_body("paid", "hi"), bearer(s.key));
             ASSERT_EQ(r.status, 200u) << r.describe();
-            after_first_life = remaining(r);
+            if (i == 0) reservation = 5.0 - remaining(r);
         }
-        ASSERT_LT(after_first_life, 10.0);
+        ASSERT_GT(reservation, 0.0);
+        auto team = settled_usage(gw.port(), s);
+        ASSERT_TRUE(team.has_value()) << gw.stderr_text();
+        spent_first_life = spent(*team, "day");
+        ASSERT_GT(spent_first_life, 0.0) << team->dump();
+        ASSERT_DOUBLE_EQ(spent(*team, "month"), spent_first_life) << team->dump();
         ASSERT_TRUE(gw.send_signal(SIGTERM));
         ASSERT_EQ(gw.wait_exit(Millis(10000)), 0);
     }
     double after_second_life = 0;
+    double spent_second_life = 0;
     {
         GatewayProcess gw(s.yaml(db), env);
         ASSERT_TRUE(gw.start());
         EXPECT_TRUE(gw.wait_for_stderr("period totals restored", Millis(2000)));
+        // the first life's spend is still counted, to the cent and in every period
+        auto restored = settled_usage(gw.port(), s);
+        ASSERT_TRUE(restored.has_value()) << gw.stderr_text();
+        EXPECT_NEAR(spent(*restored, "day"), spent_first_life, 1e-9) << restored->dump();
+        EXPECT_NEAR(spent(*restored, "month"), spent_first_life, 1e-9) << restored->dump();
         auto r = http_post(gw.port(), kChat, chat_body("paid", "hi"), bearer(s.key));
         ASSERT_EQ(r.status, 200u) << r.describe();
         after_second_life = remaining(r);
-        // the first life's spend is still counted: lower than before, not back near 10
-        EXPECT_LT(after_second_life, after_first_life);
-        // a crash (no shutdown) after the flush interval loses nothing either
+        // only this request is in flight: the header is what is left after the first life
+        // minus this request's reservation, not back near 5
+        EXPECT_NEAR(after_second_life, 5.0 - spent_first_life - reservation, 1e-5);
+        auto team = settled_usage(gw.port(), s);
+        ASSERT_TRUE(team.has_value()) << gw.stderr_text();
+        spent_second_life = spent(*team, "day");
+        EXPECT_GT(spent_second_life, spent_first_life) << team->dump();
+        // a crash (no shutdown) after the flush interval loses nothing either: the charge has
+        // been made (settled above), the store writes it within 20 ms
         std::this_thread::sleep_for(Millis(300));
         ASSERT_TRUE(gw.send_signal(SIGKILL));
         gw.wait_exit(Millis(5000));
@@ -83,8 +128,12 @@ TEST(StateTest, SpendSurvivesARestartAndACrash) {
     {
         GatewayProcess gw(s.yaml(db), env);
         ASSERT_TRUE(gw.start());
+        auto restored = settled_usage(gw.port(), s);
+        ASSERT_TRUE(restored.has_value()) << gw.stderr_text();
+        EXPECT_NEAR(spent(*restored, "day"), spent_second_life, 1e-9) << restored->dump();
         auto r = http_post(gw.port(), kChat, chat_body("paid", "hi"), bearer(s.key));
         ASSERT_EQ(r.status, 200u) << r.describe();
+        // both with only their own request in flight
         EXPECT_LT(remaining(r), after_second_life);
     }
 }
@@ -99,6 +148,8 @@ TEST(StateTest, AdminKeysShowsUsageWithoutSecrets) {
 
     auto denied = http_get(gw.port(), "/admin/keys", bearer(s.key));
     EXPECT_EQ(denied.status, 403u) << denied.describe();
+    // the chat request is settled only after its response was written (see settled_usage)
+    ASSERT_TRUE(settled_usage(gw.port(), s).has_value()) << gw.stderr_text();
     auto a = http_get(gw.port(), "/admin/keys", bearer(s.admin));
     ASSERT_EQ(a.status, 200u) << a.describe();
     auto j = parse_json(a.body);
