@@ -333,6 +333,10 @@ int run(const std::string& path, const std::string& listen_override) {
     for (auto& t : threads_v) t.join();
     main_ioc.stop();
     main_thread.join();
+    // Requests a drain timeout cut short are torn down with their workers: their budget holds
+    // are charged then, before the store's last write.
+    d.pipelines.clear();
+    d.workers.clear();
     proxy::finish_background_work();  // pending audit records reach the file before exit
     spend_store.reset();              // the last charges reach the state file
     spdlog::info("baton stopped");

@@ -14,7 +14,12 @@ namespace baton::server {
 Worker::Worker(Limits limits, std::atomic<int64_t>& open_connections)
     : limits_(limits), open_connections_(open_connections) {}
 
-Worker::~Worker() = default;
+Worker::~Worker() {
+    // Coroutines still pending (a drain timeout stops the worker mid-request) are destroyed
+    // here, while the session list, the handler (its pools and budget holds) and the acceptor
+    // they use still exist; only then are the members destroyed.
+    ioc_.shutdown_now();
+}
 
 uint16_t Worker::listen(const std::string& host, uint16_t port) {
     boost::system::error_code ec;

@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <atomic>
+#include <future>
 #include <thread>
 
 #include "baton/auth/keys.hpp"
@@ -136,6 +138,48 @@ TEST(StateTest, SpendSurvivesARestartAndACrash) {
         // both with only their own request in flight
         EXPECT_LT(remaining(r), after_second_life);
     }
+}
+
+// A stream still running when the drain timeout ends is torn down with its worker; its budget
+// hold, never settled, charges the whole reservation (fail closed), and that charge reaches the
+// state file before the process exits (the workers go before the store's last write).
+TEST(StateTest, SpendOfAStreamCutByTheDrainTimeoutIsKept) {
+    Tenant s;
+    TempDir shared;
+    const std::string db = shared.file("spend.db");
+    const EnvChanges env{{"BATON_KEY_SECRET", kSecret}};
+    std::string yaml = s.yaml(db);
+    yaml.replace(yaml.find("threads: 2}"), 11, "threads: 2, timeouts: {drain: 300ms}}");
+    yaml.replace(yaml.find("mock: {tokens: 4}"), 17, "mock: {tokens: 50, chunk_delay: 200ms}");
+    double reservation = 0;
+    {
+        GatewayProcess gw(yaml, env);
+        ASSERT_TRUE(gw.start());
+        std::promise<void> first_piece;
+        std::atomic<bool> got_first{false};
+        const uint16_t port = gw.port();
+        auto stream = std::async(std::launch::async, [&] {
+            return http_stream(port, kChat, chat_body("paid", "a long answer", true), bearer(s.key),
+                               [&](const BodyPiece&, const HttpResponse&) {
+                                   if (!got_first.exchange(true)) first_piece.set_value();
+                                   return true;
+                               });
+        });
+        ASSERT_EQ(first_piece.get_future().wait_for(5s), std::future_status::ready);
+        ASSERT_TRUE(gw.send_signal(SIGTERM));
+        auto code = gw.wait_exit(Millis(5000));
+        ASSERT_TRUE(code.has_value());
+        EXPECT_EQ(*code, 0) << gw.stderr_text();
+        ASSERT_EQ(stream.wait_for(5s), std::future_status::ready);
+        HttpResponse r = stream.get();
+        reservation = 5.0 - remaining(r);
+        ASSERT_GT(reservation, 0.0) << r.describe();
+    }
+    GatewayProcess gw(s.yaml(db), env);
+    ASSERT_TRUE(gw.start());
+    auto team = settled_usage(gw.port(), s);
+    ASSERT_TRUE(team.has_value()) << gw.stderr_text();
+    EXPECT_NEAR(spent(*team, "day"), reservation, 1e-9) << team->dump();
 }
 
 TEST(StateTest, AdminKeysShowsUsageWithoutSecrets) {

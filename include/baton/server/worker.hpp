@@ -62,9 +62,16 @@ class Worker {
 
   private:
     awaitable<void> accept_loop();
+    // The worker's io_context, which can destroy what is still pending on it (sessions and
+    // requests cut short by a drain timeout) before the members they use are destroyed.
+    class Context : public asio::io_context {
+      public:
+        using asio::io_context::io_context;
+        void shutdown_now() { shutdown(); }
+    };
     // One thread runs this context and only it touches the sockets (other threads post), so
     // the reactor skips its per-descriptor locks; the scheduler keeps its lock for posts.
-    asio::io_context ioc_{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO};
+    Context ioc_{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO};
     asio::ip::tcp::acceptor acceptor_{ioc_};
     std::unique_ptr<RequestHandler> handler_;
     Limits limits_;
