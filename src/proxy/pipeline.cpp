@@ -863,7 +863,8 @@ awaitable<void> Pipeline::serve(RequestContext& ctx, const policy::Plan& plan) {
             breaker_skips(m.name).inc();
             continue;
         }
-        if (!breaker.allow(Clock::now())) {
+        // (the breaker counts in seconds: the coarse clock will do, core/clock.hpp)
+        if (!breaker.allow(coarse_now())) {
             if (!skipped.empty()) skipped += ", ";
             skipped += m.name + " (circuit open)";
             breaker_skips(m.name).inc();
@@ -888,7 +889,7 @@ awaitable<void> Pipeline::serve(RequestContext& ctx, const policy::Plan& plan) {
             bool healthy = a.outcome == Outcome::ok || a.outcome == Outcome::client_error ||
                            a.outcome == Outcome::content_policy ||
                            a.outcome == Outcome::context_length;
-            breaker.record(healthy, Clock::now());
+            breaker.record(healthy, coarse_now());
             attempt_counter(prov.name, m.name, a.outcome).inc();
             ctx.attempt_outcome = std::string(to_string(a.outcome));
             if (a.committed) co_return;  // answered (or failed visibly mid-stream)
@@ -917,7 +918,7 @@ awaitable<void> Pipeline::serve(RequestContext& ctx, const policy::Plan& plan) {
                 if (Clock::now() + wait >= limit) {
                     act = Action::fall_back;
                     why = "no_time_to_retry";
-                } else if (!breaker.allow(Clock::now())) {
+                } else if (!breaker.allow(coarse_now())) {
                     act = Action::fall_back;
                     why = "circuit_opened";
                 } else if (!rb.try_retry()) {
@@ -1111,12 +1112,15 @@ awaitable<Attempt> Pipeline::forward(RequestContext& ctx, Clock::time_point dead
         }
         lease = std::move(l);
         ctx.upstream_start = Clock::now();
+        // the head is due within first_byte, and within the request's deadline (at least 1 ms)
+        const auto head_by =
+            std::min(ctx.upstream_start + to.first_byte,
+                     std::max(deadline, ctx.upstream_start + std::chrono::milliseconds(1)));
         boost::system::error_code wec;
-        if (!lease->write_now(bufs, wec))
-            wec = co_await lease->write_rest(min_left(to.first_byte, deadline));
+        if (!lease->write_now(bufs, wec)) wec = co_await lease->write_rest(head_by - Clock::now());
         if (!wec) {
             reader.emplace(*lease, kMaxUpstreamBody);
-            wec = co_await reader->read_head(min_left(to.first_byte, deadline));
+            wec = co_await reader->read_head(head_by);
             if (!wec) break;
         }
         bool stale_reuse = lease.reused() && attempt == 0 && (!reader || !reader->received_any()) &&

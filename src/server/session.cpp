@@ -92,19 +92,18 @@ class RequestRead {
     // when the request's time is up (result: timeout). A large body still to come is read
     // straight into place (the read buffer is empty here: everything buffered was parsed).
     bool prepare(Deadline& guard, asio::mutable_buffer& into) {
-        Duration timeout;
         if (!started_) {
             state_.idle = true;
-            timeout = limits_.idle;
+            guard.expires_after(limits_.idle);
         } else {
-            timeout = deadline_ - Clock::now();
-            if (timeout <= Duration::zero()) return !finish(ReadResult::timeout);
+            // (checked here, not left to the deadline, so that the 408 can still be sent)
+            if (Clock::now() >= deadline_) return !finish(ReadResult::timeout);
+            guard.expires_at(deadline_);
         }
         const auto space = parser_.body_space();
         direct_ = space.size() >= kDirectBody;
         into =
             direct_ ? asio::mutable_buffer(space.data(), space.size()) : buf_.prepare(kReadChunk);
-        guard.expires_after(timeout);
         return true;
     }
 

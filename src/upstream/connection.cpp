@@ -109,7 +109,11 @@ awaitable<boost::system::error_code> Connection::write_rest(Duration timeout) {
 }
 
 Connection::ReadOp Connection::start_read(Duration timeout) {
-    deadline_.expires_after(timeout);
+    return start_read(Clock::now() + timeout);
+}
+
+Connection::ReadOp Connection::start_read(Clock::time_point until) {
+    deadline_.expires_at(until);
     auto buf = buffer_.prepare(kReadChunk);
     if (tls_) return tls_->async_read_some(buf, use_nothrow);
     return tcp_->async_read_some(RecvBuffer(buf), use_nothrow);  // (core/recv_buffer.hpp)

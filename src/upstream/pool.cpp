@@ -47,7 +47,7 @@ Pool::~Pool() {
 void Pool::give_back(std::unique_ptr<Connection> conn, bool clean) {
     if (m_.active) m_.active->sub(1);
     if (clean) {
-        conn->last_used = Clock::now();
+        conn->last_used = coarse_now();  // (idle timeouts are seconds: core/clock.hpp)
         idle_.push_back(std::move(conn));
         if (m_.idle) m_.idle->add(1);
     } else {
@@ -92,7 +92,7 @@ void Pool::close_idle() {
 }
 
 Lease Pool::take_idle() {
-    const auto now = Clock::now();
+    const auto now = coarse_now();
     while (!idle_.empty()) {
         auto conn = std::move(idle_.back());
         idle_.pop_back();

@@ -73,8 +73,11 @@ boost::system::error_code ResponseReader::parse_head() {
 }
 
 awaitable<boost::system::error_code> ResponseReader::read_head(Duration timeout) {
+    return read_head(Clock::now() + timeout);
+}
+
+awaitable<boost::system::error_code> ResponseReader::read_head(Clock::time_point until) {
     auto& buf = conn_.buffer();
-    auto deadline = Clock::now() + timeout;
     for (;;) {
         while (buf.size() > 0) {
             received_any_ = true;
@@ -98,9 +101,8 @@ awaitable<boost::system::error_code> ResponseReader::read_head(Duration timeout)
             }
             co_return boost::system::error_code{};
         }
-        auto left = deadline - Clock::now();
-        if (left <= Duration::zero()) co_return beast::error::timeout;
-        auto [ec, n] = conn_.end_read(co_await conn_.start_read(left));
+        // (a time already past ends the read at once with a timeout)
+        auto [ec, n] = conn_.end_read(co_await conn_.start_read(until));
         if (ec) {
             if (ec == asio::error::eof && received_any_) co_return http::error::partial_message;
             co_return ec;

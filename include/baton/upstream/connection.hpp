@@ -57,6 +57,7 @@ class Connection {
     // disarms it, commits the bytes to buffer() and reports a deadline expiry as a timeout.
     using ReadOp = awaitable<std::tuple<boost::system::error_code, size_t>>;
     ReadOp start_read(Duration timeout);
+    ReadOp start_read(Clock::time_point until);
     std::pair<boost::system::error_code, size_t> end_read(
         std::tuple<boost::system::error_code, size_t> result);
 

@@ -32,6 +32,8 @@ class ResponseReader {
     // Reads until the response head is complete. `received_any` tells whether any byte arrived
     // (a reused connection that fails before any byte may be retried on a fresh one).
     awaitable<boost::system::error_code> read_head(Duration timeout);
+    // The same with the time it must be complete by (no clock read on the way).
+    awaitable<boost::system::error_code> read_head(Clock::time_point until);
     bool received_any() const { return received_any_; }
     unsigned status() const { return status_; }
     std::span<const http1::HeaderField> headers() const { return fields_; }
