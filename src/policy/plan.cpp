@@ -443,9 +443,9 @@ struct Planner {
         const size_t n = survivors.size();
         double cmin = INFINITY, cmax = -INFINITY, lmin = INFINITY, lmax = -INFINITY;
         double qmin = INFINITY, qmax = -INFINITY;
-        // Inline storage for the usual handful of candidates: no allocation per request.
-        boost::container::small_vector<Candidate, 8> scored(n);
-        boost::container::small_vector<double, 8> qeff(n);
+        // Inline storage for up to 16 candidates: no allocation per request.
+        boost::container::small_vector<Candidate, 16> scored(n);
+        boost::container::small_vector<double, 16> qeff(n);
         for (size_t i = 0; i < n; ++i) {
             const Scratch& sv = survivors[i];
             const config::Model& m = cfg.models[sv.model];
@@ -477,17 +477,20 @@ struct Planner {
         auto term = [](double v, double best, double spread) {
             return spread > 0 ? std::clamp(1.0 - std::fabs(v - best) / spread, 0.0, 1.0) : 1.0;
         };
-        auto log_term = [](double v, double lo, double hi) {
-            if (!(lo > 0) || hi <= lo * (1.0 + kRelativeSpreadFloor)) {
+        // (log(hi / lo) is the same for every survivor: computed once)
+        const bool linear_cost = !(cmin > 0) || cmax <= cmin * (1.0 + kRelativeSpreadFloor);
+        const double log_span = linear_cost ? 0.0 : std::log(cmax / cmin);
+        auto log_term = [&](double v, double lo, double hi) {
+            if (linear_cost) {
                 // free models or near-equal prices: fall back to the linear distance
                 double spread = std::max(hi - lo, kRelativeSpreadFloor * hi);
                 return spread > 0 ? std::clamp(1.0 - (v - lo) / spread, 0.0, 1.0) : 1.0;
             }
-            return std::clamp(1.0 - std::log(v / lo) / std::log(hi / lo), 0.0, 1.0);
+            return std::clamp(1.0 - std::log(v / lo) / log_span, 0.0, 1.0);
         };
         const double lspread = std::max(lmax - lmin, kRelativeSpreadFloor * lmax);
         const double qspread = std::max(qmax - qmin, kQualitySpreadFloor);
-        boost::container::small_vector<uint32_t, 8> order(n);
+        boost::container::small_vector<uint32_t, 16> order(n);
         for (size_t i = 0; i < n; ++i) {
             Score& sc = scored[i].score;
             // Cost on a log scale: prices span orders of magnitude, and a model 10x the price
