@@ -6,6 +6,9 @@
 #include <array>
 #include <cmath>
 #include <cstring>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 namespace baton::policy {
 namespace {
@@ -283,6 +286,15 @@ constexpr std::array<Cls, 256> make_classes() {
 }
 constexpr std::array<Cls, 256> kClass = make_classes();
 
+// The number of set bits of each byte value (no POPCNT in the x86-64 baseline).
+constexpr std::array<uint8_t, 256> kPopCount8 = [] {
+    std::array<uint8_t, 256> t{};
+    for (int i = 0; i < 256; ++i)
+        t[static_cast<size_t>(i)] =
+            static_cast<uint8_t>(__builtin_popcount(static_cast<unsigned>(i)));
+    return t;
+}();
+
 int hex_value(unsigned char c) {
     if (c >= '0' && c <= '9') return c - '0';
     if (c >= 'a' && c <= 'f') return c - 'a' + 10;
@@ -362,7 +374,7 @@ class Scanner {
     const unsigned char* word(const unsigned char* p, const unsigned char* end) {
         const unsigned char* w = p;
         uint32_t upper = 0;
-        for (; p < end && kClass[*p] == Cls::letter; ++p) upper += *p <= 'Z';
+        p = letter_run(p, end, upper);
         auto len = static_cast<uint32_t>(p - w);
         bool split = false;
         if (upper == 0 || upper == len || (upper == 1 && *w <= 'Z')) {
@@ -394,6 +406,39 @@ class Scanner {
         }
         prev_backslash_ = false;
         line_ = Line::body;
+        return p;
+    }
+
+    // The end of the run of ASCII letters starting at p, adding its capitals to `upper`.
+    // SSE2: 16 bytes per step (most of a prompt is words); the tail byte by byte.
+    static const unsigned char* letter_run(const unsigned char* p, const unsigned char* end,
+                                           uint32_t& upper) {
+#ifdef __SSE2__
+        const __m128i case_bit = _mm_set1_epi8(0x20);
+        const __m128i before_a = _mm_set1_epi8('a' - 1);
+        const __m128i after_z = _mm_set1_epi8('z' + 1);
+        const __m128i before_upper_a = _mm_set1_epi8('A' - 1);
+        const __m128i after_upper_z = _mm_set1_epi8('Z' + 1);
+        while (end - p >= 16) {
+            const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+            // (signed compares: bytes >= 0x80 are negative and fall outside both ranges)
+            const __m128i folded = _mm_or_si128(x, case_bit);
+            const auto letters = static_cast<unsigned>(_mm_movemask_epi8(
+                _mm_and_si128(_mm_cmpgt_epi8(folded, before_a), _mm_cmplt_epi8(folded, after_z))));
+            const auto capitals = static_cast<unsigned>(_mm_movemask_epi8(_mm_and_si128(
+                _mm_cmpgt_epi8(x, before_upper_a), _mm_cmplt_epi8(x, after_upper_z))));
+            if (letters == 0xffff) {
+                upper += kPopCount8[capitals & 0xff] + kPopCount8[capitals >> 8];
+                p += 16;
+                continue;
+            }
+            const unsigned run = static_cast<unsigned>(__builtin_ctz(~letters));  // < 16
+            const unsigned in_run = capitals & ((1u << run) - 1);
+            upper += kPopCount8[in_run & 0xff] + kPopCount8[in_run >> 8];
+            return p + run;
+        }
+#endif
+        for (; p < end && kClass[*p] == Cls::letter; ++p) upper += *p <= 'Z';
         return p;
     }
 

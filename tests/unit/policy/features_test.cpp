@@ -151,6 +151,74 @@ TEST(TokenEstimate, SplitsCamelCase) {
     EXPECT_EQ(s.words, 4u);  // get|Element|By|Id
 }
 
+// Letter runs are scanned 16 bytes at a time: words of every length up to 40 with capitals
+// anywhere (across the 16-byte steps too) are counted as the word rule says, checked against a
+// plain reference of that rule (all lower, all capitals or Title: one piece; otherwise a
+// capital after a lower-case letter starts a new piece).
+TEST(TokenEstimate, WordsOfAnyLengthMatchTheReferenceRule) {
+    struct Ref {
+        uint32_t words = 0, over4 = 0, over8 = 0, caps = 0;
+        void piece(uint32_t len, bool all_caps) {
+            ++words;
+            over4 += len > 4 ? len - 4 : 0;
+            over8 += len > 8 ? len - 8 : 0;
+            caps += all_caps && len >= 2 ? 1 : 0;
+        }
+        void word(const std::string& w) {
+            auto up = [](char c) { return c >= 'A' && c <= 'Z'; };
+            uint32_t upper = 0;
+            for (char c : w) upper += up(c) ? 1 : 0;
+            const auto len = static_cast<uint32_t>(w.size());
+            if (upper == 0 || upper == len || (upper == 1 && up(w[0]))) {
+                piece(len, upper == len);
+                return;
+            }
+            uint32_t n = 0;
+            bool caps_so_far = true, prev_up = false;
+            for (char c : w) {
+                if (up(c) && !prev_up && n > 0) {
+                    piece(n, caps_so_far);
+                    n = 0;
+                    caps_so_far = true;
+                }
+                caps_so_far = caps_so_far && up(c);
+                prev_up = up(c);
+                ++n;
+            }
+            piece(n, caps_so_far);
+        }
+    };
+    uint32_t seed = 4242;
+    auto next = [&] {
+        seed = seed * 1664525u + 1013904223u;
+        return seed >> 8;
+    };
+    const std::string letters = "xqzvXQZV";  // (no keyword can be spelt with these)
+    for (int round = 0; round < 300; ++round) {
+        Ref ref;
+        std::string text;
+        const int n = 1 + static_cast<int>(next() % 12);
+        for (int i = 0; i < n; ++i) {
+            std::string w(1 + next() % 40, 'x');
+            const uint32_t caps_odds = next() % 4;  // none, few, half, most
+            for (auto& c : w) {
+                c = letters[next() % 4];
+                if (caps_odds > 0 && next() % 4 < caps_odds) c = static_cast<char>(c - 32);
+            }
+            ref.word(w);
+            if (!text.empty()) text += ' ';
+            text += w;
+        }
+        TextStats s;
+        scan_text(text, s);
+        ASSERT_EQ(s.words, ref.words) << text;
+        ASSERT_EQ(s.word_chars_over4, ref.over4) << text;
+        ASSERT_EQ(s.word_chars_over8, ref.over8) << text;
+        ASSERT_EQ(s.caps_words, ref.caps) << text;
+        ASSERT_EQ(s.bytes, text.size()) << text;
+    }
+}
+
 // ---- complexity ---------------------------------------------------------------------------
 
 constexpr const char* kProof =
