@@ -17,18 +17,9 @@ CONNS=${CONNS:-64}
 BATON_BIN=${BATON_BIN:-$ROOT/build/release/baton}
 [[ -x $BATON_BIN ]] || { echo "auto_vs_fixed: $BATON_BIN missing (make build, or make bench once)" >&2; exit 1; }
 
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/baton-auto.XXXXXX")
-PIDS=()
-cleanup() {
-  for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
-  sleep 0.3
-  for p in "${PIDS[@]}"; do kill -KILL "$p" 2>/dev/null || true; done
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_port() { for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0; sleep 0.05; done; return 1; }
+# shellcheck source=bench/tools/lib.sh
+source "$ROOT/bench/tools/lib.sh"
+bench_init auto
 
 NCPU=$(nproc)
 # (servers are started through `exec` in their own subshell, so that $! is the server's PID)
@@ -37,16 +28,7 @@ CLIENT_PIN=()
 if ((NCPU >= 2)); then SERVER_PIN=(taskset -c $((NCPU - 1))); CLIENT_PIN=(taskset -c 0); fi
 pin_client() { "${CLIENT_PIN[@]}" "$@"; }
 
-cc -O2 -o "$WORK/mock" "$ROOT/bench/mock_upstream.c"
-(exec "${SERVER_PIN[@]}" "$WORK/mock" --port 0 >"$WORK/mock.log" 2>&1) &
-PIDS+=($!)
-MOCK_PORT=""
-for _ in $(seq 100); do
-  MOCK_PORT=$(sed -n 's#^listening on http://127.0.0.1:\([0-9]*\)$#\1#p' "$WORK/mock.log")
-  [[ -n $MOCK_PORT ]] && break
-  sleep 0.05
-done
-[[ -n $MOCK_PORT ]] || { cat "$WORK/mock.log" >&2; exit 1; }
+start_mock "${SERVER_PIN[@]}" || exit 1
 
 port=$(free_port)
 {

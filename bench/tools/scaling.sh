@@ -19,29 +19,10 @@ NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 [[ -x $BATON_BIN ]] || { echo "scaling: $BATON_BIN missing (make build, or make bench once)" >&2; exit 1; }
 [[ -x $NGINX ]] || { echo "scaling: nginx missing (apt-get install -y nginx-light)" >&2; exit 1; }
 
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/baton-scaling.XXXXXX")
-PIDS=()
-cleanup() {
-  for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
-  sleep 0.3
-  for p in "${PIDS[@]}"; do kill -KILL "$p" 2>/dev/null || true; done
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_port() { for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0; sleep 0.05; done; return 1; }
-
-cc -O2 -o "$WORK/mock" "$ROOT/bench/mock_upstream.c"
-"$WORK/mock" --port 0 >"$WORK/mock.log" 2>&1 &
-PIDS+=($!)
-MOCK_PORT=""
-for _ in $(seq 100); do
-  MOCK_PORT=$(sed -n 's#^listening on http://127.0.0.1:\([0-9]*\)$#\1#p' "$WORK/mock.log")
-  [[ -n $MOCK_PORT ]] && break
-  sleep 0.05
-done
-[[ -n $MOCK_PORT ]] || { cat "$WORK/mock.log" >&2; exit 1; }
+# shellcheck source=bench/tools/lib.sh
+source "$ROOT/bench/tools/lib.sh"
+bench_init scaling
+start_mock || exit 1
 
 declare -A URL
 for n in $THREADS; do

@@ -7,6 +7,8 @@
 #include <emmintrin.h>
 #endif
 
+#include "baton/core/ascii_simd.hpp"
+
 namespace baton::http1 {
 
 namespace {
@@ -61,22 +63,12 @@ const char* skip_value_chars(const char* p, const char* end) {
 // name, if any, against the full tchar set.
 const char* skip_common_name_chars(const char* p, const char* end) {
 #ifdef __SSE2__
-    const __m128i case_bit = _mm_set1_epi8(0x20);
-    const __m128i before_a = _mm_set1_epi8('a' - 1);
-    const __m128i after_z = _mm_set1_epi8('z' + 1);
-    const __m128i before_0 = _mm_set1_epi8('0' - 1);
-    const __m128i after_9 = _mm_set1_epi8('9' + 1);
     const __m128i dash = _mm_set1_epi8('-');
     while (end - p >= 16) {
         const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
-        const __m128i folded = _mm_or_si128(x, case_bit);  // a letter iff 'a' <= folded <= 'z'
-        // (signed compares: bytes >= 0x80 are negative and fall outside every range)
-        const __m128i letter =
-            _mm_and_si128(_mm_cmpgt_epi8(folded, before_a), _mm_cmplt_epi8(folded, after_z));
-        const __m128i digit =
-            _mm_and_si128(_mm_cmpgt_epi8(x, before_0), _mm_cmplt_epi8(x, after_9));
-        const unsigned ok = static_cast<unsigned>(
-            _mm_movemask_epi8(_mm_or_si128(_mm_or_si128(letter, digit), _mm_cmpeq_epi8(x, dash))));
+        const auto ok = static_cast<unsigned>(_mm_movemask_epi8(
+            _mm_or_si128(_mm_or_si128(ascii::letters(x), ascii::in_range(x, '0', '9')),
+                         _mm_cmpeq_epi8(x, dash))));
         if (ok != 0xffff) return p + __builtin_ctz(~ok);
         p += 16;
     }

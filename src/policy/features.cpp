@@ -6,9 +6,8 @@
 #include <array>
 #include <cmath>
 #include <cstring>
-#ifdef __SSE2__
-#include <emmintrin.h>
-#endif
+
+#include "baton/core/ascii_simd.hpp"
 
 namespace baton::policy {
 namespace {
@@ -414,19 +413,11 @@ class Scanner {
     static const unsigned char* letter_run(const unsigned char* p, const unsigned char* end,
                                            uint32_t& upper) {
 #ifdef __SSE2__
-        const __m128i case_bit = _mm_set1_epi8(0x20);
-        const __m128i before_a = _mm_set1_epi8('a' - 1);
-        const __m128i after_z = _mm_set1_epi8('z' + 1);
-        const __m128i before_upper_a = _mm_set1_epi8('A' - 1);
-        const __m128i after_upper_z = _mm_set1_epi8('Z' + 1);
         while (end - p >= 16) {
             const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
-            // (signed compares: bytes >= 0x80 are negative and fall outside both ranges)
-            const __m128i folded = _mm_or_si128(x, case_bit);
-            const auto letters = static_cast<unsigned>(_mm_movemask_epi8(
-                _mm_and_si128(_mm_cmpgt_epi8(folded, before_a), _mm_cmplt_epi8(folded, after_z))));
-            const auto capitals = static_cast<unsigned>(_mm_movemask_epi8(_mm_and_si128(
-                _mm_cmpgt_epi8(x, before_upper_a), _mm_cmplt_epi8(x, after_upper_z))));
+            const auto letters = static_cast<unsigned>(_mm_movemask_epi8(ascii::letters(x)));
+            const auto capitals =
+                static_cast<unsigned>(_mm_movemask_epi8(ascii::in_range(x, 'A', 'Z')));
             if (letters == 0xffff) {
                 upper += kPopCount8[capitals & 0xff] + kPopCount8[capitals >> 8];
                 p += 16;

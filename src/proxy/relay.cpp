@@ -43,7 +43,8 @@ StreamFailure read_failure(const boost::system::error_code& ec) {
 struct RelayHead {
     server::ResponseHead h;
     std::string content_type;
-    bool sse = false;  // an event stream
+    bool sse = false;          // an event stream
+    bool wrong_shape = false;  // a 200 in the shape the request did not ask for
 };
 
 // Not a coroutine: reads the upstream head, then hands over to the coroutine for a complete
@@ -67,8 +68,8 @@ awaitable<Attempt> Pipeline::relay(RequestContext& ctx, UpstreamResponse& up,
     }
     // A success in the wrong shape (a plain body for a stream request, an event stream for a
     // plain one) cannot be relayed as an answer: its body is read whole and classified.
-    const bool wrong_shape = up.status() == 200 && head.sse != ctx.chat.stream;
-    if (!ctx.chat.stream || up.status() >= 400 || wrong_shape) {
+    head.wrong_shape = up.status() == 200 && head.sse != ctx.chat.stream;
+    if (!ctx.chat.stream || up.status() >= 400 || head.wrong_shape) {
         return relay_whole(ctx, up, std::move(head), deadline, idle, wire);
     }
     return relay_stream(ctx, up, std::move(head), deadline, idle, wire);
@@ -84,7 +85,7 @@ awaitable<Attempt> Pipeline::relay_whole(RequestContext& ctx, UpstreamResponse& 
     const bool sse = head.sse;
     std::string& content_type = head.content_type;
     server::ResponseHead& h = head.h;
-    const bool wrong_shape = status == 200 && sse != ctx.chat.stream;
+    const bool wrong_shape = head.wrong_shape;
     auto cl = up.content_length();
     const bool success = status < 400 && !wrong_shape;
     const uint64_t limit = success ? kMaxUpstreamBody : kMaxErrorBody;

@@ -12,20 +12,14 @@
 #include <boost/asio/write.hpp>
 #include <functional>
 
+#include "unit/core/loopback_pair.hpp"
+
 namespace baton {
 namespace {
 
 using namespace std::chrono_literals;
 
-struct Pair {
-    asio::io_context ioc;
-    asio::ip::tcp::socket a{ioc}, b{ioc};
-    Pair() {
-        asio::ip::tcp::acceptor acc(ioc, {asio::ip::make_address("127.0.0.1"), 0});
-        a.connect(acc.local_endpoint());
-        acc.accept(b);
-    }
-};
+using Pair = test::LoopbackPair;
 
 // Starts a read on p.a that the peer never answers; returns when it ends, with its error and
 // how long it took.

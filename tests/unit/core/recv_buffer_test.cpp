@@ -20,23 +20,15 @@
 #include <vector>
 
 #include "baton/core/asio.hpp"
+#include "unit/core/loopback_pair.hpp"
 
 namespace baton {
 namespace {
 
 using namespace std::chrono_literals;
 
-struct Pair {
-    asio::io_context ioc;
-    asio::ip::tcp::socket a{ioc}, b{ioc};
-    Pair() {
-        asio::ip::tcp::acceptor acc(ioc, {asio::ip::make_address("127.0.0.1"), 0});
-        a.connect(acc.local_endpoint());
-        acc.accept(b);
-        a.set_option(asio::ip::tcp::no_delay(true));
-        b.set_option(asio::ip::tcp::no_delay(true));
-        enable_recv_hints(a);
-    }
+struct Pair : test::LoopbackPair {
+    Pair() { enable_recv_hints(a); }
     // Bytes the kernel holds for `a` that nobody has read yet.
     int unread() {
         int n = -1;

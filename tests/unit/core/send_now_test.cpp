@@ -7,6 +7,8 @@
 #include <boost/asio/read.hpp>
 #include <string>
 
+#include "unit/core/loopback_pair.hpp"
+
 namespace baton {
 namespace {
 
@@ -25,11 +27,9 @@ TEST(SendNow, BuffersAfterSkipsWholeAndPartialBuffers) {
 }
 
 TEST(SendNow, SendsAtOnceAndReportsAFullSocketAsZeroNotAnError) {
-    asio::io_context ioc;
-    asio::ip::tcp::acceptor acc(ioc, {asio::ip::make_address("127.0.0.1"), 0});
-    asio::ip::tcp::socket a(ioc), b(ioc);
-    a.connect(acc.local_endpoint());
-    acc.accept(b);
+    test::LoopbackPair p;
+    auto& a = p.a;
+    auto& b = p.b;
     a.non_blocking(true);
 
     const std::string head = "HTTP/1.1 200 OK\r\n\r\n", body = "hello";
