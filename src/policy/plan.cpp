@@ -443,9 +443,11 @@ struct Planner {
         const size_t n = survivors.size();
         double cmin = INFINITY, cmax = -INFINITY, lmin = INFINITY, lmax = -INFINITY;
         double qmin = INFINITY, qmax = -INFINITY;
-        // Inline storage for up to 16 candidates: no allocation per request.
-        boost::container::small_vector<Candidate, 16> scored(n);
-        boost::container::small_vector<double, 16> qeff(n);
+        // Inline storage for up to 16 candidates: no allocation per request. default_init: the
+        // candidates get their members' initialisers and qeff/order nothing (all written below)
+        // instead of value-initialisation, which GCC emits as a `rep stos` per element.
+        boost::container::small_vector<Candidate, 16> scored(n, boost::container::default_init);
+        boost::container::small_vector<double, 16> qeff(n, boost::container::default_init);
         for (size_t i = 0; i < n; ++i) {
             const Scratch& sv = survivors[i];
             const config::Model& m = cfg.models[sv.model];
@@ -490,7 +492,7 @@ struct Planner {
         };
         const double lspread = std::max(lmax - lmin, kRelativeSpreadFloor * lmax);
         const double qspread = std::max(qmax - qmin, kQualitySpreadFloor);
-        boost::container::small_vector<uint32_t, 16> order(n);
+        boost::container::small_vector<uint32_t, 16> order(n, boost::container::default_init);
         for (size_t i = 0; i < n; ++i) {
             Score& sc = scored[i].score;
             // Cost on a log scale: prices span orders of magnitude, and a model 10x the price
@@ -688,9 +690,10 @@ void Planner::run() {
 
     // 5. Filters.
     const std::vector<size_t>& cands = pol.route_candidates_[*route_idx];
-    std::vector<Scratch> survivors;
+    // Inline storage for up to 16 candidates / 64 models: no allocation per request.
+    boost::container::small_vector<Scratch, 16> survivors;
     survivors.reserve(cands.size());
-    std::vector<uint8_t> taken(cfg.models.size(), 0);
+    boost::container::small_vector<uint8_t, 64> taken(cfg.models.size(), 0);
     for (size_t pos = 0; pos < cands.size(); ++pos) {
         size_t mi = cands[pos];
         const config::Model& m = cfg.models[mi];
@@ -747,7 +750,7 @@ void Planner::run() {
     }
 
     // 6. Score, rank, explain.
-    score(survivors);
+    score(std::span<const Scratch>(survivors.data(), survivors.size()));
     explain_decision();
 }
 
