@@ -1,65 +1,63 @@
 #include "baton/core/recv_buffer.hpp"
 
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <sys/socket.h>
+#include <sys/resource.h>
 
-#include <cerrno>
-#include <cstring>
+#include <algorithm>
+#include <atomic>
+#include <cstdint>
+#include <cstdlib>
 
-namespace baton {
+#include "baton/core/peer_closed.hpp"
 
-void enable_recv_hints(boost::asio::ip::tcp::socket& socket) {
-#ifdef TCP_INQ
-    const int one = 1;
-    // (an old kernel refuses it: reads then simply get no hint)
-    ::setsockopt(socket.native_handle(), IPPROTO_TCP, TCP_INQ, &one, sizeof one);
-#else
-    (void)socket;
-#endif
+namespace baton::detail {
+namespace {
+
+// One byte per descriptor number the process may open (the hard RLIMIT_NOFILE, at most 1M),
+// from calloc: the pages of descriptor numbers never used are never touched.
+struct PeerClosedTable {
+    size_t size = 0;
+    uint8_t* flags = nullptr;
+
+    PeerClosedTable() {
+        rlimit rl{};
+        size_t n = 65536;
+        if (::getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_max != RLIM_INFINITY) {
+            n = static_cast<size_t>(rl.rlim_max);
+        }
+        n = std::clamp<size_t>(n, 1024, size_t{1} << 20);
+        flags = static_cast<uint8_t*>(std::calloc(n, 1));
+        if (flags != nullptr) size = n;
+    }
+    ~PeerClosedTable() { std::free(flags); }
+    PeerClosedTable(const PeerClosedTable&) = delete;
+    PeerClosedTable& operator=(const PeerClosedTable&) = delete;
+};
+
+PeerClosedTable& table() {
+    static PeerClosedTable t;
+    return t;
 }
 
-namespace detail {
+}  // namespace
 
-bool recv_with_hint(int fd, boost::asio::mutable_buffer b, int flags, boost::system::error_code& ec,
-                    size_t& n, bool& drained) {
-    iovec iov{b.data(), b.size()};
-    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))];
-    for (;;) {
-        msghdr msg{};
-        msg.msg_iov = &iov;
-        msg.msg_iovlen = 1;
-        msg.msg_control = control;
-        msg.msg_controllen = sizeof control;
-        const ssize_t r = ::recvmsg(fd, &msg, flags);
-        if (r > 0) {
-            ec = {};
-            n = static_cast<size_t>(r);
-#ifdef TCP_CM_INQ
-            for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
-                if (c->cmsg_level == SOL_TCP && c->cmsg_type == TCP_CM_INQ) {
-                    int inq = 0;
-                    std::memcpy(&inq, CMSG_DATA(c), sizeof inq);
-                    // 0: nothing left and no FIN pending (with a FIN the kernel reports 1)
-                    drained = inq == 0;
-                }
-            }
-#endif
-            return true;
-        }
-        if (r == 0) {
-            ec = boost::asio::error::eof;
-            n = 0;
-            return true;
-        }
-        const int err = errno;
-        if (err == EINTR) continue;
-        if (err == EAGAIN || err == EWOULDBLOCK) return false;
-        ec = boost::system::error_code(err, boost::asio::error::get_system_category());
-        n = 0;
-        return true;
+void note_peer_closed(int fd) noexcept {
+    auto& t = table();
+    if (fd >= 0 && static_cast<size_t>(fd) < t.size) {
+        std::atomic_ref<uint8_t>(t.flags[fd]).store(1, std::memory_order_relaxed);
     }
 }
 
-}  // namespace detail
-}  // namespace baton
+void clear_peer_closed(int fd) noexcept {
+    auto& t = table();
+    if (fd >= 0 && static_cast<size_t>(fd) < t.size) {
+        std::atomic_ref<uint8_t>(t.flags[fd]).store(0, std::memory_order_relaxed);
+    }
+}
+
+bool peer_closed(int fd) noexcept {
+    auto& t = table();
+    if (fd < 0 || static_cast<size_t>(fd) >= t.size) return true;
+    return std::atomic_ref<uint8_t>(t.flags[fd]).load(std::memory_order_relaxed) != 0;
+}
+
+}  // namespace baton::detail

@@ -252,7 +252,6 @@ awaitable<void> run_session(asio::ip::tcp::socket socket, Worker& worker) {
         boost::system::error_code ec;
         conn.socket.set_option(asio::ip::tcp::no_delay(true), ec);
         conn.socket.non_blocking(true, ec);  // Downstream writes with send_now() first
-        enable_recv_hints(conn.socket);      // for RecvBuffer reads (core/recv_buffer.hpp)
     }
     SessionGuard guard{worker, worker.register_session(&conn.socket)};
     beast::flat_buffer buf;

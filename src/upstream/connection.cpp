@@ -52,7 +52,6 @@ awaitable<boost::system::error_code> Connection::connect(const Origin& origin, D
     tcp().set_option(asio::ip::tcp::no_delay(true), opt_ec);
     if (!tls_) {
         tcp().non_blocking(true, opt_ec);  // for send_now() in write_now()
-        enable_recv_hints(tcp());          // for RecvBuffer reads (core/recv_buffer.hpp)
     }
     if (tls_) {
         // SNI (not for IP literals) and host-name verification.

@@ -5,27 +5,35 @@
 // in Boost 1.81 it stops doing so only after end of stream. For a proxy that is one recv() per
 // read that ends in EAGAIN: after a response is written the next request has not come yet, after
 // a request is sent upstream the answer has not come yet (strace: 3.2 recv per proxied request
-// against nginx's 2.0). nginx knows better: a read that drained the socket (and saw no EOF,
-// EPOLLRDHUP) makes the next read wait for epoll to report new data.
+// against nginx's 2.0). nginx knows better: a read that returned less than it asked for drained
+// the socket, unless epoll reported the peer's FIN (EPOLLRDHUP), and then the next read waits
+// for epoll to report new data.
 //
-// Reading into a RecvBuffer does the same with Asio. The read is a recvmsg() that asks the
-// kernel how many bytes are left behind (TCP_INQ, Linux 4.18+, enabled per socket by
-// enable_recv_hints()); when none are, and no FIN is pending (the kernel then reports 1), the
-// socket is marked "exhausted" in the reactor, in the reactor's own turn, so that no readiness
-// reported later can be lost, and the next read waits for the next edge-triggered readiness
-// event instead of trying first. A short read alone would not do: data and FIN arriving together
-// leave a socket that has nothing but EOF to give and will raise no further event.
+// Reading into a RecvBuffer does the same with Asio. The read is a plain recv(); when it returns
+// fewer bytes than the buffer holds and no peer close was reported for the socket
+// (core/peer_closed.hpp, recorded by our copy of Asio's epoll reactor, which registers sockets
+// with EPOLLRDHUP), the socket is marked "exhausted" in the reactor, in the reactor's own turn,
+// so that no readiness reported later can be lost, and the next read waits for the next
+// edge-triggered readiness event instead of trying first. The FIN check matters: data and FIN
+// arriving together leave a socket that has nothing but EOF to give and will raise no further
+// event; with EPOLLRDHUP seen the reads go on until they return the EOF.
+//
+// (Session 4 asked the kernel instead, recvmsg() with the TCP_INQ control message; on this VM
+// recvmsg costs ~200 ns more than recv and the control message ~85 ns: ~0.57 us per proxied
+// request. docs/benchmarks.md, "Session 5".)
 //
 // Mechanism: an explicit specialisation of Asio's receive operation for this buffer type (a
-// user-defined type, so the specialisation is ours to give), the same as Asio's except for the
-// recvmsg and that one rule. It is tied to the Asio version it was written against; with any
-// other Boost (or another reactor) RecvBuffer is an ordinary one-buffer sequence and reads
-// behave as Asio's do, as they do on a socket without TCP_INQ (no hint: keep trying).
+// user-defined type, so the specialisation is ours to give), the same as Asio's except for that
+// one rule, and src/asio/epoll_reactor.ipp (Asio's reactor with two marked changes). Both are
+// tied to the Asio version they were written against; with any other Boost (or another reactor)
+// RecvBuffer is an ordinary one-buffer sequence and reads behave as Asio's do.
 // tests/unit/core/recv_buffer_test.cpp checks the saved recv, end of stream and the data path.
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/detail/reactive_socket_recv_op.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/version.hpp>
+
+#include "baton/core/peer_closed.hpp"
 
 namespace baton {
 
@@ -43,18 +51,6 @@ class RecvBuffer {
     boost::asio::mutable_buffer b_;
 };
 
-// Turns on the kernel's "bytes left" hint (TCP_INQ) that RecvBuffer reads use. Best effort:
-// without it reads behave as Asio's do.
-void enable_recv_hints(boost::asio::ip::tcp::socket& socket);
-
-namespace detail {
-// recvmsg() into `b`; sets `ec` and `n` like Asio's non_blocking_recv1 (0 bytes is eof) and
-// returns false when the socket had nothing (EAGAIN). `drained` is set when the kernel said no
-// byte and no FIN is left.
-bool recv_with_hint(int fd, boost::asio::mutable_buffer b, int flags, boost::system::error_code& ec,
-                    size_t& n, bool& drained);
-}  // namespace detail
-
 }  // namespace baton
 
 #if BOOST_VERSION == 108100 && defined(BOOST_ASIO_HAS_EPOLL) && \
@@ -64,9 +60,9 @@ bool recv_with_hint(int fd, boost::asio::mutable_buffer b, int flags, boost::sys
 namespace boost::asio::detail {
 
 // Asio 1.81's reactive_socket_recv_op_base (detail/reactive_socket_recv_op.hpp) for RecvBuffer:
-// the same, but a stream read that left the socket drained (TCP_INQ) is done_and_exhausted
-// (Asio: only a read of 0 bytes), which turns off the speculative read until the reactor sees
-// the socket ready again.
+// the same, but a stream read that returned less than asked, with no FIN reported, is
+// done_and_exhausted (Asio: only a read of 0 bytes), which turns off the speculative read until the
+// reactor sees the socket ready again.
 template <>
 class reactive_socket_recv_op_base<baton::RecvBuffer> : public reactor_op {
   public:
@@ -88,12 +84,14 @@ class reactive_socket_recv_op_base<baton::RecvBuffer> : public reactor_op {
                        ? done
                        : not_done;
         }
-        bool drained = false;
-        if (!baton::detail::recv_with_hint(o->socket_, b, o->flags_, o->ec_, o->bytes_transferred_,
-                                           drained)) {
-            return not_done;
-        }
-        return drained || o->bytes_transferred_ == 0 ? done_and_exhausted : done;
+        const bool ready = socket_ops::non_blocking_recv1(o->socket_, b.data(), b.size(), o->flags_,
+                                                          true, o->ec_, o->bytes_transferred_);
+        if (!ready) return not_done;
+        if (o->ec_ || o->bytes_transferred_ == 0) return done_and_exhausted;  // (as Asio)
+        // Short read and no FIN reported: the socket is drained.
+        return o->bytes_transferred_ < b.size() && !baton::detail::peer_closed(o->socket_)
+                   ? done_and_exhausted
+                   : done;
     }
 
   private:
