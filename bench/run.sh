@@ -1,16 +1,18 @@
 #!/usr/bin/env bash
 # bench/run.sh - proxy benchmark: direct-to-mock vs nginx proxy_pass vs Baton (`make bench`).
 #
-# Builds bench/mock_upstream.c and bench/ttft_client.c (and Release Baton if needed), starts the
-# mock upstream, nginx and Baton on free loopback ports pinned with taskset, runs interleaved
-# rounds of wrk / ttft_client against each target and prints ONE markdown table of medians.
+# Builds bench/mock_upstream.c, bench/ttft_client.c and bench/lat_client.c (and Release Baton if
+# needed), starts the mock upstream, nginx and Baton on free loopback ports pinned with taskset,
+# runs interleaved rounds of wrk / lat_client / ttft_client against the targets and prints ONE
+# markdown table of medians.
 # Everything it starts is stopped on exit, by PID.  See bench/README.md.
 #
 # Knobs (environment):
 #   ROUNDS=3          rounds; every round runs every scenario against every target
 #   DURATION=5        seconds per wrk run, small body at $CONNS connections
 #   BIG_DURATION=4    seconds per wrk run, ~$BIG_KB KB body at $CONNS connections
-#   LAT_DURATION=3    seconds per wrk run, 1 connection
+#   LAT_N=10000       1-connection requests per target per round: one lat_client run per round
+#                     over all targets, interleaved request by request (plus 200 warm-up each)
 #   CONNS=64  BIG_KB=100
 #   TTFT_N=100        streaming requests per ttft_client run (after 10 warm-up requests)
 #   CHUNKS=20 CHUNK_DELAY_US=500   SSE shape served by the mock
@@ -36,7 +38,8 @@ BENCH="$ROOT/bench"
 ROUNDS=${ROUNDS:-3}
 DURATION=${DURATION:-5}
 BIG_DURATION=${BIG_DURATION:-4}
-LAT_DURATION=${LAT_DURATION:-3}
+LAT_N=${LAT_N:-10000}
+LAT_WARMUP=200
 CONNS=${CONNS:-64}
 BIG_KB=${BIG_KB:-100}
 TTFT_N=${TTFT_N:-100}
@@ -101,8 +104,8 @@ pin() {
   if [[ $NICE != 0 ]]; then PINCMD=(nice -n "$NICE"); fi
   if [[ -n $1 ]]; then PINCMD+=(taskset -c "$1"); fi
 }
-# run_fg CPU OUTFILE cmd...: a client run (wrk, ttft_client). It runs as a background job that we
-# `wait` for, so that INT/TERM are handled at once and the cleanup can stop it.
+# run_fg CPU OUTFILE cmd...: a client run (wrk, lat_client, ttft_client). It runs as a background
+# job that we `wait` for, so that INT/TERM are handled at once and the cleanup can stop it.
 run_fg() {
   local cpu=$1 outf=$2
   shift 2
@@ -113,7 +116,7 @@ run_fg() {
   FG_PID=""
 }
 if [[ -n $CPU_SERVER ]]; then
-  PIN_DESC="server under test on CPU $CPU_SERVER, wrk/ttft_client on CPU $CPU_LOAD, mock on CPU $CPU_MOCK"
+  PIN_DESC="server under test on CPU $CPU_SERVER, wrk/lat_client/ttft_client on CPU $CPU_LOAD, mock on CPU $CPU_MOCK"
   [[ $PIN == isolate ]] && ((NCPU == 2)) && PIN_DESC+=" (CPU $CPU_SERVER for direct)"
 else
   PIN_DESC="none"
@@ -129,9 +132,10 @@ place_mock() {
 }
 
 # ------------------------------------------------------------------ build ----
-log "building mock_upstream and ttft_client"
+log "building mock_upstream, ttft_client and lat_client"
 cc -O2 -Wall -Wextra -pthread -o "$WORK/mock_upstream" "$BENCH/mock_upstream.c"
 cc -O2 -Wall -Wextra -o "$WORK/ttft_client" "$BENCH/ttft_client.c"
+cc -O2 -Wall -Wextra -o "$WORK/lat_client" "$BENCH/lat_client.c"
 
 BATON_SKIP=""
 want_target() { [[ " $TARGETS " == *" $1 "* ]]; }
@@ -365,6 +369,59 @@ run_wrk() { # round scenario target conns duration [chat.lua args...]
     "$(awk -v v="${R[p99_us]}" 'BEGIN{print v/1000}')" "$cpu_us" "$busy" "$mock_note" "$errs" >&2
 }
 
+# 1 connection: ONE lat_client run over all the given targets, one keep-alive connection each,
+# requests interleaved (every iteration sends one request to each target in turn, rotating the
+# first).  Running the targets one after the other put each host hiccup into whichever target
+# ran at the time, and p99 swung by +-150 us between runs; interleaved, the noise hits all
+# targets in the same time window, so the per-round "added vs direct" differences hold up.
+run_lat() { # round target...
+  local round=$1 t kv line out port served total=0
+  shift
+  local -a args=()
+  local -A c0=() c1=() N=()
+  # PIN=isolate with 2 CPUs: the mock cannot move between CPUs per request, so for the whole run
+  # it stays where place_mock puts it for the proxies (CPU_MOCK, next to lat_client), also
+  # for the direct requests: direct is then a same-CPU round trip and "added vs direct" includes
+  # crossing to the proxy's CPU and back.
+  place_mock lat
+  for t in "$@"; do
+    port=${URL[$t]#http://127.0.0.1:}
+    args+=(--target "$t=${port%%/*}")
+    c0[$t]=$(cpu_ticks ${SRV_PIDS[$t]})
+  done
+  run_fg "$CPU_LOAD" "$WORK/client.out" "$WORK/lat_client" -n "$LAT_N" --warmup "$LAT_WARMUP" "${args[@]}"
+  for t in "$@"; do c1[$t]=$(cpu_ticks ${SRV_PIDS[$t]}); done
+  out=$(<"$WORK/client.out")
+  for t in "$@"; do
+    line=$(grep "^LAT_RESULT target=$t " <<<"$out" || true)
+    local -A R=()
+    for kv in ${line#LAT_RESULT }; do R[${kv%%=*}]=${kv#*=}; done
+    N[$t]=${R[n]:-0}
+    if [[ -z $line || ${R[n]:-0} == 0 ]]; then
+      log "lat_client failed for $t:"; printf '%s\n' "$out" >&2
+      record "$round" errors "$t" 1
+      continue
+    fi
+    total=$((total + R[n] + LAT_WARMUP))
+    record "$round" c1_p50 "$t" "${R[p50_us]}"
+    record "$round" c1_p99 "$t" "${R[p99_us]}"
+    record "$round" c1_p999 "$t" "${R[p999_us]}"
+    record "$round" errors "$t" "${R[errors]}"
+    printf 'bench: [round %d/%d] c1     %-7s p50 %7.1f us  p99 %7.1f us  p99.9 %7.1f us  max %8.1f us  errors %d\n' \
+      "$round" "$ROUNDS" "$t" "${R[p50_us]}" "${R[p99_us]}" "${R[p999_us]}" "${R[max_us]}" "${R[errors]}" >&2
+  done
+  # server CPU per request: the ticks over the run / the requests the target served in it (n plus
+  # the warm-up).  Every request to any target reaches the mock once, so direct (the mock) is
+  # divided by the requests of all targets: the mock's cost per request, as in the wrk runs.
+  for t in "$@"; do
+    ((N[$t] > 0)) || continue
+    served=$((N[$t] + LAT_WARMUP))
+    [[ $t == direct ]] && served=$total
+    record "$round" c1_cpu "$t" "$(awk -v d=$((c1[$t] - c0[$t])) -v hz="$CLK_TCK" -v n="$served" \
+      'BEGIN { printf "%.2f", n ? d * 1e6 / hz / n : 0 }')"
+  done
+}
+
 run_ttft() { # round target
   local round=$1 t=$2 out line kv port
   place_mock "$t"
@@ -403,7 +460,7 @@ for ((round = 1; round <= ROUNDS; round++)); do
   for ((i = 0; i < n; i++)); do order+=("${ACTIVE[$(((i + round - 1) % n))]}"); done
   for t in "${order[@]}"; do run_wrk "$round" small "$t" "$CONNS" "$DURATION"; done
   for t in "${order[@]}"; do run_wrk "$round" big "$t" "$CONNS" "$BIG_DURATION" "kb=$BIG_KB"; done
-  for t in "${order[@]}"; do run_wrk "$round" c1 "$t" 1 "$LAT_DURATION"; done
+  run_lat "$round" "${order[@]}"
   for t in "${order[@]}"; do run_ttft "$round" "$t"; done
 done
 BENCH_SECS=$(($(date +%s) - BENCH_START))
@@ -478,7 +535,7 @@ CPU_MODEL=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
 TABLE="$WORK/table.md"
 {
   echo "Baton proxy benchmark: medians of $ROUNDS interleaved rounds ($(date -u +%Y-%m-%dT%H:%MZ), $NCPU x ${CPU_MODEL:-unknown CPU}, load avg at end $(cut -d' ' -f1-3 /proc/loadavg))"
-  echo "small = ~0.5 KB chat request, big = ~$BIG_KB KB request (long user message), $CONNS connections, wrk -t1; 1 conn = wrk -c1; stream = $CHUNKS SSE events ${CHUNK_DELAY_US} us apart, $TTFT_N sequential requests on one keep-alive connection (ttft_client)."
+  echo "small = ~0.5 KB chat request, big = ~$BIG_KB KB request (long user message), $CONNS connections, wrk -t1; 1 conn = lat_client, one keep-alive connection per target, $LAT_N requests each per round interleaved request by request; stream = $CHUNKS SSE events ${CHUNK_DELAY_US} us apart, $TTFT_N sequential requests on one keep-alive connection (ttft_client)."
   echo "pinning: $PIN_DESC"
   echo "versions: $VERSIONS"
   echo
@@ -506,7 +563,7 @@ TABLE="$WORK/table.md"
   row "errors (non-2xx, socket, stream; all runs)" errors 1 0
   echo
   echo "_req/s: higher is better; every other row: lower is better. Cells are medians over rounds; \"added\" rows and baton/nginx are computed per round (same-round pairs), then the median is taken._"
-  echo "_server CPU = utime+stime of the server process(es) during the run / requests (for direct: the mock; nginx: master+worker; RSS likewise summed)._"
+  echo "_server CPU = utime+stime of the server process(es) during the run / requests (for direct: the mock; nginx: master+worker; RSS likewise summed). 1 conn, direct: the mock's CPU over the interleaved lat_client run / all the requests it served (its own and the proxies')._"
   for s in "${SKIPPED[@]}"; do echo "_skipped: ${s}_"; done
   echo "_measured in ${BENCH_SECS} s (${TOTAL_SECS} s including builds and start-up)._"
 } >"$TABLE"

@@ -57,24 +57,35 @@ PIDS+=($!)
 wait_port "$port" || { cat "$WORK/baton.log" >&2; exit 1; }
 URL="http://127.0.0.1:$port/v1/chat/completions"
 
-run() {  # model -> rps (and a check that every response was a 200)
-  local out
+BATON_PID=${PIDS[-1]}
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$BATON_PID/stat"; }  # utime + stime
+run() {  # model -> "rps cpu_us_per_request" (and a check that every response was a 200)
+  local out c0 c1
+  c0=$(cpu_ticks)
   out=$(CHAT_MODEL="$1" pin_client wrk -t1 -c"$CONNS" -d"${DURATION}s" -s "$ROOT/bench/chat.lua" "$URL" | grep BENCH_RESULT)
+  c1=$(cpu_ticks)
   if ! grep -q 'err_status=0 ' <<<"$out"; then echo "auto_vs_fixed: errors with model $1: $out" >&2; exit 1; fi
-  sed -E 's/.*rps=([0-9.]+).*/\1/' <<<"$out"
+  awk -v line="$out" -v d=$((c1 - c0)) -v hz="$(getconf CLK_TCK)" 'BEGIN {
+    match(line, /rps=[0-9.]+/); rps = substr(line, RSTART + 4, RLENGTH - 4)
+    match(line, /requests=[0-9]+/); n = substr(line, RSTART + 9, RLENGTH - 9)
+    printf "%s %.2f\n", rps, n ? d * 1e6 / hz / n : 0 }'
 }
 CHAT_MODEL=auto pin_client wrk -t1 -c"$CONNS" -d1s -s "$ROOT/bench/chat.lua" "$URL" >/dev/null  # warm-up
 
-echo "| round | fixed model req/s | \`auto\` req/s | ratio |"
-echo "|---|---:|---:|---:|"
-RATIOS=""
+echo "| round | fixed req/s | \`auto\` req/s | ratio | fixed CPU us/req | \`auto\` CPU us/req | CPU ratio (fixed/auto) |"
+echo "|---|---:|---:|---:|---:|---:|---:|"
+RATIOS="" CPU_RATIOS=""
 for r in $(seq "$ROUNDS"); do
-  fixed=$(run bench-model)
-  auto=$(run auto)
+  read -r fixed fixed_cpu < <(run bench-model)
+  read -r auto auto_cpu < <(run auto)
   ratio=$(awk -v a="$auto" -v f="$fixed" 'BEGIN{printf "%.2f", a/f}')
+  cpu_ratio=$(awk -v a="$auto_cpu" -v f="$fixed_cpu" 'BEGIN{printf "%.2f", (a > 0) ? f / a : 0}')
   RATIOS="$RATIOS $ratio"
-  printf '| %s | %.0f | %.0f | %s |\n' "$r" "$fixed" "$auto" "$ratio"
+  CPU_RATIOS="$CPU_RATIOS $cpu_ratio"
+  printf '| %s | %.0f | %.0f | %s | %s | %s | %s |\n' "$r" "$fixed" "$auto" "$ratio" "$fixed_cpu" "$auto_cpu" "$cpu_ratio"
 done
-median=$(tr ' ' '\n' <<<"$RATIOS" | grep -v '^$' | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
+median() { tr ' ' '\n' <<<"$1" | grep -v '^$' | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 echo
-echo "median ratio: $median (target >= 0.9); small body, wrk -t1 -c$CONNS -d${DURATION}s, $ROUNDS interleaved rounds"
+echo "median ratio: $(median "$RATIOS") (target >= 0.9); Baton CPU per request, fixed/auto: $(median "$CPU_RATIOS")"
+echo "small body, wrk -t1 -c$CONNS -d${DURATION}s, $ROUNDS interleaved rounds. The mock shares Baton's CPU, so"
+echo "req/s counts its time too; the CPU ratio is Baton's own (user + system time from /proc)."
