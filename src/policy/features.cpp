@@ -210,10 +210,17 @@ struct Slot {
     int16_t entry = -1;
 };
 
+// A word whose filter bit is clear is no keyword: the 512-byte filter stays in cache where the
+// 4 KB table would not (between two requests the table's lines are gone, and a probe was the
+// scanner's most expensive load).
+constexpr size_t kFilterBits = 4096;
+constexpr size_t filter_bit(uint32_t h) { return (h >> 9) & (kFilterBits - 1); }
+
 struct KeywordTable {
     std::array<Slot, kTableSize> slots{};
     std::array<uint32_t, kMaxKeywordLen + 1> first_letters{};  // per length: bit (c - 'a')
     std::array<uint32_t, kMaxKeywordLen + 1> last_letters{};   // per length: bit (c - 'a')
+    std::array<uint64_t, kFilterBits / 64> filter{};           // bit filter_bit(hash)
 };
 
 constexpr KeywordTable build_table() {
@@ -226,6 +233,7 @@ constexpr KeywordTable build_table() {
         size_t pos = h & (kTableSize - 1);
         while (t.slots[pos].entry >= 0) pos = (pos + 1) & (kTableSize - 1);
         t.slots[pos] = Slot{h, static_cast<int16_t>(i)};
+        t.filter[filter_bit(h) / 64] |= uint64_t{1} << (filter_bit(h) % 64);
         t.first_letters[len] |= 1u << (w[0] - 'a');
         t.last_letters[len] |= 1u << (w[len - 1] - 'a');
     }
@@ -244,6 +252,7 @@ Kw lookup(const unsigned char* w, size_t len) {
         return Kw::none;
     }
     uint32_t h = kw_hash(static_cast<uint32_t>(len), c0, w[1] | 0x20u, cl);
+    if (!((kTable.filter[filter_bit(h) / 64] >> (filter_bit(h) % 64)) & 1u)) return Kw::none;
     size_t pos = h & (kTableSize - 1);
     while (kTable.slots[pos].entry >= 0) {
         if (kTable.slots[pos].hash == h) {
@@ -285,14 +294,14 @@ constexpr std::array<Cls, 256> make_classes() {
 }
 constexpr std::array<Cls, 256> kClass = make_classes();
 
-// The number of set bits of each byte value (no POPCNT in the x86-64 baseline).
-constexpr std::array<uint8_t, 256> kPopCount8 = [] {
-    std::array<uint8_t, 256> t{};
-    for (int i = 0; i < 256; ++i)
-        t[static_cast<size_t>(i)] =
-            static_cast<uint8_t>(__builtin_popcount(static_cast<unsigned>(i)));
-    return t;
-}();
+// The number of set bits of a 16-bit mask, in registers (no POPCNT in the x86-64 baseline, and a
+// lookup table's line is often cold by the next request).
+constexpr uint32_t popcount16(uint32_t x) {
+    x = x - ((x >> 1) & 0x5555u);
+    x = (x & 0x3333u) + ((x >> 2) & 0x3333u);
+    x = (x + (x >> 4)) & 0x0F0Fu;
+    return (x + (x >> 8)) & 0x1Fu;
+}
 
 int hex_value(unsigned char c) {
     if (c >= '0' && c <= '9') return c - '0';
@@ -419,13 +428,13 @@ class Scanner {
             const auto capitals =
                 static_cast<unsigned>(_mm_movemask_epi8(ascii::in_range(x, 'A', 'Z')));
             if (letters == 0xffff) {
-                upper += kPopCount8[capitals & 0xff] + kPopCount8[capitals >> 8];
+                upper += popcount16(capitals);
                 p += 16;
                 continue;
             }
             const unsigned run = static_cast<unsigned>(__builtin_ctz(~letters));  // < 16
             const unsigned in_run = capitals & ((1u << run) - 1);
-            upper += kPopCount8[in_run & 0xff] + kPopCount8[in_run >> 8];
+            upper += popcount16(in_run);
             return p + run;
         }
 #endif
