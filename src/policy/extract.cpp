@@ -181,7 +181,7 @@ uint32_t round_tokens(double t) { return t <= 0 ? 0u : static_cast<uint32_t>(std
 
 }  // namespace
 
-Features extract_features(const openai::ChatRequest& req, std::string_view body) {
+Features extract_features(const openai::ChatRequest& req, std::string_view body, ScanCache* cache) {
     Features f;
     f.max_tokens = req.max_tokens && *req.max_tokens > 0
                        ? std::optional<uint32_t>(
@@ -242,7 +242,11 @@ Features extract_features(const openai::ChatRequest& req, std::string_view body)
         if (text.size() > budget) text = safe_prefix(text, budget);
         budget -= std::min(budget, text.size());
         (in_last ? last_scanned : rest_scanned) += text.size();
-        scan_text(text, in_last ? last : rest);
+        if (cache && !in_last && text.size() == spans[k].size()) {
+            cache->scan(text, rest);  // a whole text before the last user message
+        } else {
+            scan_text(text, in_last ? last : rest);
+        }
     }
     if (last_scanned > 0 && last_scanned < last_total) {
         scale(last, static_cast<double>(last_total) / static_cast<double>(last_scanned));

@@ -6,6 +6,7 @@
 #include <array>
 #include <cmath>
 #include <cstring>
+#include <functional>
 
 #include "baton/core/ascii_simd.hpp"
 
@@ -717,7 +718,9 @@ class Scanner {
     bool prev_backslash_ = false;
 };
 
-void add(TextStats& a, const TextStats& b) {
+}  // namespace
+
+TextStats& operator+=(TextStats& a, const TextStats& b) {
     a.bytes += b.bytes;
     a.words += b.words;
     a.word_chars_over4 += b.word_chars_over4;
@@ -743,7 +746,10 @@ void add(TextStats& a, const TextStats& b) {
     a.reasoning += b.reasoning;
     a.questions += b.questions;
     a.constraints += b.constraints;
+    return a;
 }
+
+namespace {
 
 // ---- token estimate weights (see docs/routing.md, "Token estimator") ------------------------
 struct Weights {
@@ -770,7 +776,27 @@ void scan_text(std::string_view raw_json_text, TextStats& into) {
     Scanner sc;
     const auto* p = reinterpret_cast<const unsigned char*>(raw_json_text.data());
     sc.run(p, p + raw_json_text.size());
-    add(into, sc.s);
+    into += sc.s;
+}
+
+void ScanCache::scan(std::string_view text, TextStats& into) {
+    if (text.size() < kMinBytes || text.size() > kMaxBytes) {
+        scan_text(text, into);
+        return;
+    }
+    const size_t h = std::hash<std::string_view>{}(text);
+    Entry& e = entries_[(h >> 7) % kSlots];
+    if (e.hash == h && e.text == text) {
+        ++hits_;
+        into += e.stats;
+        return;
+    }
+    ++misses_;
+    e.stats = TextStats{};
+    scan_text(text, e.stats);
+    e.hash = h;
+    e.text.assign(text);
+    into += e.stats;
 }
 
 double estimate_tokens(const TextStats& s) {

@@ -1315,7 +1315,7 @@ policy::Plan Pipeline::make_plan(RequestContext& ctx, bool for_explain) {
         features.message_count = ctx.chat.message_count;
         features.prompt_tokens = static_cast<uint32_t>(ctx.chat.text_bytes / 4);
     } else {
-        features = policy::extract_features(ctx.chat, body);
+        features = policy::extract_features(ctx.chat, body, &scan_cache_);
     }
     RequestHeaders headers(ctx.req.msg);
     policy::PlanInput in(*rt.config, rt.policy, ctx.chat.model, features);

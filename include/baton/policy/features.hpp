@@ -6,8 +6,10 @@
 // spans (raw JSON string contents, escapes decoded on the fly), no regex, no DOM.
 // docs/routing.md documents the estimator (method, calibration, measured error) and the
 // complexity formula.
+#include <array>
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <string_view>
 
 #include "baton/openai/chat_request.hpp"
@@ -49,6 +51,37 @@ struct TextStats {
 // One pass over a raw JSON string content (as in openai::ChatRequest::text_spans). `into` is
 // accumulated, so several spans of one message can be scanned into the same TextStats.
 void scan_text(std::string_view raw_json_text, TextStats& into);
+
+TextStats& operator+=(TextStats& a, const TextStats& b);
+
+// The stats of texts seen before, by content. A system prompt comes back with every request of
+// an application, and a chat resends its whole history with every turn: each such text is
+// scanned once, then costs a hash and a comparison of its bytes (a hit is exact: the bytes are
+// kept and compared, no hash collision can hand one text another's stats). Direct-mapped,
+// kSlots entries of texts of kMinBytes..kMaxBytes (at most kSlots * kMaxBytes = 1 MiB of
+// copies); an entry is replaced by the next text that maps to its slot. Not thread-safe: one
+// per worker (proxy::Pipeline).
+class ScanCache {
+  public:
+    static constexpr size_t kSlots = 64;
+    static constexpr size_t kMinBytes = 64;  // shorter texts: scanning is as cheap as a lookup
+    static constexpr size_t kMaxBytes = 16 * 1024;
+
+    // into += the stats of `raw_json_text` (as scan_text).
+    void scan(std::string_view raw_json_text, TextStats& into);
+    uint64_t hits() const { return hits_; }
+    uint64_t misses() const { return misses_; }
+
+  private:
+    struct Entry {
+        size_t hash = 0;
+        std::string text;
+        TextStats stats;
+    };
+    std::array<Entry, kSlots> entries_{};
+    uint64_t hits_ = 0;
+    uint64_t misses_ = 0;
+};
 
 // Token estimate of a text from its stats (calibrated against cl100k_base/o200k_base; see
 // docs/routing.md for the weights and the measured error). No per-message overhead.
@@ -107,7 +140,10 @@ struct Features {
 
 // Computes the features of a scanned request. `body` is the body `req`'s spans point into.
 // The last user message is located from the "role" member preceding each text span; when roles
-// cannot be found the last text span stands for it.
-Features extract_features(const openai::ChatRequest& req, std::string_view body);
+// cannot be found the last text span stands for it. With a `cache`, the texts before the last
+// user message (system prompt, history) are looked up there; the last user message, the new
+// part of a request, is always scanned.
+Features extract_features(const openai::ChatRequest& req, std::string_view body,
+                          ScanCache* cache = nullptr);
 
 }  // namespace baton::policy

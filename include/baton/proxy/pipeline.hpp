@@ -133,6 +133,7 @@ class Pipeline final : public server::RequestHandler {
         Outcome outcome{};
     };
     CounterMemo decision_memo_, attempt_memo_;  // the last cell asked for (see pipeline.cpp)
+    policy::ScanCache scan_cache_;              // stats of system prompts and history seen before
 };
 
 }  // namespace baton::proxy

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 #include <nlohmann/json.hpp>
 #include <string>
 
@@ -388,6 +389,75 @@ TEST(ExtractFeatures, SurvivesArbitraryBodies) {
         EXPECT_LE(f.complexity, 1.0);
         EXPECT_GE(f.prompt_tokens, f.overhead_tokens);
     }
+}
+
+// ---- ScanCache ----------------------------------------------------------------------------
+
+bool same_stats(const TextStats& a, const TextStats& b) {
+    return std::memcmp(&a, &b, sizeof a) == 0;  // all uint32_t members, no padding
+}
+
+// Through the cache a text's stats are exactly scan_text's, first time (miss) or later (hit),
+// also after its entry was taken by other texts (200 texts over 64 slots, three passes).
+TEST(ScanCache, SameStatsAsTheScanHitOrMiss) {
+    std::vector<std::string> texts;
+    for (int i = 0; i < 200; ++i) {
+        texts.push_back("Message " + std::to_string(i) + ": " +
+                        std::string(kProof).substr(0, 60 + i * 7 % 200) +
+                        (i % 3 ? "\\n```js\\nlet x = 1;\\n```" : " finally, step by step."));
+    }
+    ScanCache cache;
+    for (int pass = 0; pass < 3; ++pass) {
+        for (const auto& t : texts) {
+            TextStats want, got;
+            scan_text(t, want);
+            cache.scan(t, got);
+            ASSERT_TRUE(same_stats(want, got)) << t;
+        }
+    }
+    EXPECT_GT(cache.hits(), 0u);
+    EXPECT_GT(cache.misses(), 200u);  // entries were replaced and rescanned
+    EXPECT_EQ(cache.hits() + cache.misses(), 600u);
+}
+
+// A text seen again is a hit, a text that differs in one byte is not; short texts bypass it.
+TEST(ScanCache, HitsOnlyTheSameBytes) {
+    ScanCache cache;
+    std::string a(kProof);
+    std::string b = a;
+    b[b.size() / 2] = b[b.size() / 2] == 'x' ? 'y' : 'x';
+    TextStats s;
+    cache.scan(a, s);
+    cache.scan(a, s);
+    EXPECT_EQ(cache.hits(), 1u);
+    cache.scan(b, s);
+    EXPECT_EQ(cache.hits(), 1u);
+    EXPECT_EQ(cache.misses(), 2u);
+    cache.scan("hi there", s);  // under kMinBytes
+    EXPECT_EQ(cache.hits() + cache.misses(), 3u);
+}
+
+// extract_features with a cache gives the same features as without; a repeated system prompt
+// is a hit, the last user message is always scanned (a new question gets its own estimate).
+TEST(ScanCache, ExtractFeaturesLooksUpAllButTheLastUserMessage) {
+    const std::string system =
+        "You are a precise assistant for a site reliability engineering team. Answer in short "
+        "paragraphs and cite the relevant section numbers.";
+    ScanCache cache;
+    const char* questions[] = {"hi", kProof,
+                               "Summarize the incident report in five sentences, please."};
+    for (int round = 0; round < 2; ++round) {
+        for (const char* q : questions) {
+            auto t = make_request("auto", {{"system", system}, {"user", q}}, "");
+            Features plain = extract_features(t.req, t.body);
+            Features cached = extract_features(t.req, t.body, &cache);
+            EXPECT_EQ(plain.prompt_tokens, cached.prompt_tokens);
+            EXPECT_EQ(plain.last_user_tokens, cached.last_user_tokens);
+            EXPECT_DOUBLE_EQ(plain.complexity, cached.complexity);
+        }
+    }
+    EXPECT_EQ(cache.misses(), 1u);  // the system prompt, once
+    EXPECT_EQ(cache.hits(), 5u);    // ... then from the cache; no user message went in
 }
 
 }  // namespace
