@@ -159,9 +159,17 @@ void append_sample_labels(std::string& out, const Labels& labels) {
 
 // ---- Histogram ----------------------------------------------------------------------------
 
+namespace detail {
+unsigned next_shard() noexcept {
+    static std::atomic<unsigned> next{0};
+    return next.fetch_add(1, std::memory_order_relaxed) % kShards;
+}
+}  // namespace detail
+
 Histogram::Histogram(std::vector<double> bounds_seconds)
     : bounds_(std::move(bounds_seconds)),
-      buckets_(std::make_unique<std::atomic<uint64_t>[]>(bounds_.size() + 1)) {
+      lines_per_shard_((bounds_.size() + 3 + 7) / 8),  // buckets, +Inf, count, sum
+      lines_(std::make_unique<detail::Line[]>(kShards * lines_per_shard_)) {
     for (size_t i = 0; i < bounds_.size(); ++i) {
         if (!std::isfinite(bounds_[i])) {
             throw std::invalid_argument("histogram bounds must be finite (+Inf is implicit)");
@@ -170,7 +178,6 @@ Histogram::Histogram(std::vector<double> bounds_seconds)
             throw std::invalid_argument("histogram bounds must be strictly increasing");
         }
     }
-    for (size_t i = 0; i <= bounds_.size(); ++i) buckets_[i].store(0, std::memory_order_relaxed);
 }
 
 void Histogram::observe_seconds(double s) {
@@ -181,8 +188,9 @@ void Histogram::observe_seconds(double s) {
         idx = static_cast<size_t>(std::lower_bound(bounds_.begin(), bounds_.end(), s) -
                                   bounds_.begin());
     }
-    buckets_[idx].fetch_add(1, std::memory_order_relaxed);
-    count_.fetch_add(1, std::memory_order_relaxed);
+    const unsigned sh = detail::shard();
+    cell(sh, idx).fetch_add(1, std::memory_order_relaxed);
+    cell(sh, bounds_.size() + 1).fetch_add(1, std::memory_order_relaxed);
     // Sum in integer nanoseconds; negative / NaN contribute 0, huge values saturate.
     constexpr double max_ns = 9.2e18;
     double ns = s * 1e9;
@@ -190,16 +198,22 @@ void Histogram::observe_seconds(double s) {
     // (ns > 0 here: adding 0.5 and truncating rounds half up, without a libm call)
     const uint64_t add =
         ns >= max_ns ? static_cast<uint64_t>(max_ns) : static_cast<uint64_t>(ns + 0.5);
-    sum_ns_.fetch_add(add, std::memory_order_relaxed);
+    cell(sh, bounds_.size() + 2).fetch_add(add, std::memory_order_relaxed);
+}
+
+uint64_t Histogram::total(size_t i) const {
+    uint64_t v = 0;
+    for (unsigned sh = 0; sh < kShards; ++sh) v += cell(sh, i).load(std::memory_order_relaxed);
+    return v;
 }
 
 uint64_t Histogram::bucket_count(size_t i) const {
     if (i > bounds_.size()) return 0;
-    return buckets_[i].load(std::memory_order_relaxed);
+    return total(i);
 }
 
 double Histogram::sum_seconds() const {
-    return static_cast<double>(sum_ns_.load(std::memory_order_relaxed)) / 1e9;
+    return static_cast<double>(total(bounds_.size() + 2)) / 1e9;
 }
 
 const std::vector<double>& latency_buckets() {

@@ -4,6 +4,11 @@
 // Cells are created (get-or-create, under a mutex) off the hot path, typically when a config is
 // loaded; the returned references stay valid for the registry's lifetime, and updating a cell is
 // a relaxed atomic operation. Families are rendered in name order, children in creation order.
+//
+// Counters and histograms are sharded by thread: each keeps kShards copies of its numbers, one
+// cache line (or more) apiece, and a thread updates the copy of its shard (threads take shards
+// in turn as they first update a metric), so worker threads never pull each other's lines
+// back and forth on every request; reading sums the shards. Gauges stay single cells.
 #include <atomic>
 #include <cstdint>
 #include <deque>
@@ -19,20 +24,42 @@ namespace baton::metrics {
 
 using Labels = std::vector<std::pair<std::string, std::string>>;
 
+// Copies of each counter and histogram (threads past kShards share shards: still exact).
+inline constexpr unsigned kShards = 4;
+
+namespace detail {
+unsigned next_shard() noexcept;
+// This thread's shard, in [0, kShards).
+inline unsigned shard() noexcept {
+    thread_local const unsigned s = next_shard();
+    return s;
+}
+// One cache line of eight 64-bit cells.
+struct alignas(64) Line {
+    std::atomic<uint64_t> cell[8] = {};
+};
+}  // namespace detail
+
 class Counter {
   public:
     Counter() = default;
     // A counter of fractional amounts kept as integer multiples of `unit` (e.g. 1e-9 USD):
     // inc() takes units, rendering shows value() * unit.
     explicit Counter(double unit) : unit_(unit) {}
-    void inc(uint64_t n = 1) { v_.fetch_add(n, std::memory_order_relaxed); }
+    void inc(uint64_t n = 1) {
+        shards_[detail::shard()].cell[0].fetch_add(n, std::memory_order_relaxed);
+    }
     // Adds an amount in the rendered scale (rounded to whole units).
     void add(double amount) { inc(static_cast<uint64_t>(amount / unit_ + 0.5)); }
-    uint64_t value() const { return v_.load(std::memory_order_relaxed); }
+    uint64_t value() const {
+        uint64_t v = 0;
+        for (const auto& l : shards_) v += l.cell[0].load(std::memory_order_relaxed);
+        return v;
+    }
     double unit() const { return unit_; }
 
   private:
-    std::atomic<uint64_t> v_{0};
+    detail::Line shards_[kShards];
     double unit_ = 1.0;
 };
 
@@ -56,14 +83,19 @@ class Histogram {
     const std::vector<double>& bounds() const { return bounds_; }
     uint64_t bucket_count(
         size_t i) const;  // non-cumulative count of bucket i (i == bounds.size() → +Inf)
-    uint64_t count() const { return count_.load(std::memory_order_relaxed); }
+    uint64_t count() const { return total(bounds_.size() + 1); }
     double sum_seconds() const;
 
   private:
+    // Per shard: the bucket counts (bounds_.size() + 1), then the count, then the sum in ns.
+    std::atomic<uint64_t>& cell(unsigned shard, size_t i) const {
+        return lines_[shard * lines_per_shard_ + i / 8].cell[i % 8];
+    }
+    uint64_t total(size_t i) const;
+
     std::vector<double> bounds_;
-    std::unique_ptr<std::atomic<uint64_t>[]> buckets_;  // bounds_.size() + 1
-    std::atomic<uint64_t> count_{0};
-    std::atomic<uint64_t> sum_ns_{0};
+    size_t lines_per_shard_ = 0;
+    std::unique_ptr<detail::Line[]> lines_;  // kShards * lines_per_shard_
 };
 
 // Default buckets for request-level latencies (seconds): 100µs .. 120s.

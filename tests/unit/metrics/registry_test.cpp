@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <stdexcept>
 #include <thread>
 #include <vector>
@@ -161,6 +162,41 @@ TEST(MetricsRegistry, ConcurrentIncrementsSum) {
     EXPECT_EQ(h.count(), uint64_t{kThreads} * kIters);
     EXPECT_EQ(h.bucket_count(3), uint64_t{kThreads} * kIters);  // le=0.001
     EXPECT_DOUBLE_EQ(h.sum_seconds(), 0.001 * kThreads * kIters);
+}
+
+// Threads take shards in turn, so kShards threads update kShards different copies (no cache
+// line shared between workers); more threads than shards share them, and every sum stays exact.
+TEST(MetricsRegistry, ThreadsUpdateTheirOwnShardAndSumsStayExact) {
+    std::vector<unsigned> seen;
+    for (unsigned t = 0; t < kShards; ++t) {
+        std::thread([&] { seen.push_back(detail::shard()); }).join();
+    }
+    std::sort(seen.begin(), seen.end());
+    EXPECT_EQ(std::unique(seen.begin(), seen.end()), seen.end()) << "two threads, one shard";
+
+    Registry r;
+    Counter& c = r.counter("sharded_total", "C.");
+    Histogram& h = r.histogram("sharded_seconds", "H.", {}, {0.001, 0.01});
+    constexpr int kThreads = 2 * kShards + 1;
+    std::vector<std::thread> ts;
+    for (int t = 0; t < kThreads; ++t) {
+        ts.emplace_back([&, t] {
+            for (int i = 0; i < 1000; ++i) {
+                c.inc(static_cast<uint64_t>(t + 1));
+                h.observe_seconds(t % 2 ? 0.005 : 0.0005);
+            }
+        });
+    }
+    for (auto& t : ts) t.join();
+    EXPECT_EQ(c.value(), 1000u * kThreads * (kThreads + 1) / 2);
+    EXPECT_EQ(h.count(), 1000u * kThreads);
+    EXPECT_EQ(h.bucket_count(0), 1000u * ((kThreads + 1) / 2));  // even t: 0.5 ms
+    EXPECT_EQ(h.bucket_count(1), 1000u * (kThreads / 2));        // odd t: 5 ms
+    EXPECT_EQ(h.bucket_count(2), 0u);
+    EXPECT_NEAR(h.sum_seconds(), 1000 * (0.0005 * ((kThreads + 1) / 2) + 0.005 * (kThreads / 2)),
+                1e-9);
+    const std::string text = r.render();
+    EXPECT_NE(text.find("sharded_total " + std::to_string(c.value())), std::string::npos) << text;
 }
 
 TEST(MetricsHistogram, BucketBoundariesFollowLeSemantics) {
