@@ -147,10 +147,11 @@ int64_t CircuitBreaker::epoch_of(Clock::time_point t) const {
 void CircuitBreaker::clear_window() { window_.fill(Bucket{}); }
 
 bool CircuitBreaker::allow(Clock::time_point now) {
+    if (closed_.load(std::memory_order_acquire)) return true;
     std::lock_guard lk(mu_);
     if (state_ == State::closed) return true;
     if (state_ == State::open && now - opened_at_ >= s_.cool_down) {
-        state_ = State::half_open;
+        set_state(State::half_open);
         probe_in_flight_ = false;
     }
     if (state_ == State::half_open && !probe_in_flight_) {
@@ -161,6 +162,7 @@ bool CircuitBreaker::allow(Clock::time_point now) {
 }
 
 bool CircuitBreaker::available(Clock::time_point now) const {
+    if (closed_.load(std::memory_order_acquire)) return true;
     std::lock_guard lk(mu_);
     if (state_ == State::closed) return true;
     if (state_ == State::open) return now - opened_at_ >= s_.cool_down;
@@ -176,7 +178,7 @@ void CircuitBreaker::record(bool success, Clock::time_point now) {
         ++b.ok;
         consecutive_ = 0;
         if (state_ != State::closed) {
-            state_ = State::closed;
+            set_state(State::closed);
             clear_window();
         }
         probe_in_flight_ = false;
@@ -185,7 +187,7 @@ void CircuitBreaker::record(bool success, Clock::time_point now) {
     ++b.failed;
     ++consecutive_;
     if (state_ == State::half_open) {
-        state_ = State::open;
+        set_state(State::open);
         opened_at_ = now;
         probe_in_flight_ = false;
         return;
@@ -200,7 +202,7 @@ void CircuitBreaker::record(bool success, Clock::time_point now) {
         bool ratio_trip = total >= s_.min_requests &&
                           static_cast<double>(failures) >= s_.ratio * static_cast<double>(total);
         if (consecutive_ >= s_.consecutive || ratio_trip) {
-            state_ = State::open;
+            set_state(State::open);
             opened_at_ = now;
         }
     }

@@ -117,8 +117,16 @@ class CircuitBreaker {
     int64_t epoch_of(Clock::time_point t) const;
     void clear_window();
     BreakerSettings s_;
+    void set_state(State st) {  // (under mu_)
+        state_ = st;
+        closed_.store(st == State::closed, std::memory_order_release);
+    }
     mutable std::mutex mu_;
     State state_ = State::closed;
+    // state_ == closed, readable without the mutex: allow() and available() in the common case
+    // take no lock (two workers would otherwise pass the mutex's line back and forth on every
+    // request to a deployment).
+    std::atomic<bool> closed_{true};
     Clock::time_point opened_at_{};
     bool probe_in_flight_ = false;
     uint32_t consecutive_ = 0;
