@@ -18,9 +18,9 @@
 // arriving together leave a socket that has nothing but EOF to give and will raise no further
 // event; with EPOLLRDHUP seen the reads go on until they return the EOF.
 //
-// (Session 4 asked the kernel instead, recvmsg() with the TCP_INQ control message; on this VM
-// recvmsg costs ~200 ns more than recv and the control message ~85 ns: ~0.57 us per proxied
-// request. docs/benchmarks.md, "Session 5".)
+// (Session 4 asked the kernel instead, recvmsg() with the TCP_INQ control message: ~285 ns more
+// per read than recv() on the benchmark VM, bench/tools/recv_cost.c; end to end 0.2-3.5% of the
+// CPU per proxied request, depending on the upstream. docs/benchmarks.md, "Session 5".)
 //
 // Mechanism: an explicit specialisation of Asio's receive operation for this buffer type (a
 // user-defined type, so the specialisation is ours to give), the same as Asio's except for that
