@@ -48,6 +48,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "client.h"
+
 #define MAX_TARGETS 8
 
 static const char *g_host = "127.0.0.1";
@@ -84,37 +86,6 @@ struct target {
   char *buf;
   size_t cap;
 };
-
-static uint64_t now_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-static int connect_once(int port) {
-  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return -1;
-  struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-  if (inet_pton(AF_INET, g_host, &a.sin_addr) != 1) { close(fd); return -1; }
-  if (connect(fd, (struct sockaddr *)&a, sizeof a) < 0) { close(fd); return -1; }
-  int one = 1;
-  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  struct timeval tv = {.tv_sec = g_timeout_ms / 1000, .tv_usec = (g_timeout_ms % 1000) * 1000};
-  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-  return fd;
-}
-
-static int write_all(int fd, const char *p, size_t n) {
-  while (n) {
-    ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
-    if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) return -1;
-    p += w;
-    n -= (size_t)w;
-  }
-  return 0;
-}
 
 /* Prints at most a few error messages per target, so a broken target cannot flood stderr. */
 static void complain(struct target *t, const char *what, long detail) {
@@ -169,29 +140,17 @@ static int read_response(struct target *tg, uint64_t *t_end, int *closed) {
       if (!h) continue;
       have_head = 1;
       pos = (size_t)(h - buf) + 4;
-      if (len < 12 || memcmp(buf, "HTTP/1.", 7) != 0) { complain(tg, "malformed status line", -1); return -1; }
-      status = atoi(buf + 9);
-      for (char *p = (char *)memchr(buf, '\n', pos) + 1; p < buf + pos - 2;) {
-        char *eol = memmem(p, (size_t)(buf + pos - p), "\r\n", 2);
-        if (!eol) break;
-        char *colon = memchr(p, ':', (size_t)(eol - p));
-        if (colon) {
-          char *v = colon + 1;
-          while (*v == ' ' || *v == '\t') v++;
-          size_t nl = (size_t)(colon - p), vl = (size_t)(eol - v);
-          if (nl == 14 && !strncasecmp(p, "content-length", 14)) clen = atol(v);
-          else if (nl == 17 && !strncasecmp(p, "transfer-encoding", 17) && memmem(v, vl, "chunked", 7)) chunked = 1;
-          else if (nl == 10 && !strncasecmp(p, "connection", 10) && vl >= 5 && !strncasecmp(v, "close", 5)) conn_close = 1;
-        }
-        p = eol + 2;
-      }
+      struct http_head hd;
+      if (parse_head(buf, pos, &hd) < 0) { complain(tg, "malformed status line", -1); return -1; }
+      status = hd.status;
+      clen = hd.clen;
+      chunked = hd.chunked;
+      conn_close = hd.conn_close;
       if (status == 100) { /* interim response: drop it and keep reading */
         memmove(buf, buf + pos, len - pos);
         len -= pos;
         pos = 0;
         have_head = 0;
-        clen = -1;
-        chunked = conn_close = 0;
         continue;
       }
       if (status != 200) { complain(tg, "HTTP status", status); return -1; }
@@ -247,19 +206,6 @@ static int read_response(struct target *tg, uint64_t *t_end, int *closed) {
       return 0;
     }
   }
-}
-
-static int cmp_u64(const void *a, const void *b) {
-  uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-  return x < y ? -1 : x > y;
-}
-
-static double pct(const uint64_t *v, int n, double p) { /* nearest rank of sorted v, microseconds */
-  if (n <= 0) return 0;
-  int k = (int)((p / 100.0) * n + 0.999999) - 1;
-  if (k < 0) k = 0;
-  if (k >= n) k = n - 1;
-  return (double)v[k] / 1000.0;
 }
 
 static void usage(FILE *f) {
@@ -321,7 +267,7 @@ int main(int argc, char **argv) {
       struct target *t = &tg[(i + k) % nt];
       if (t->dead) continue;
       if (t->fd < 0) {
-        t->fd = connect_once(t->port);
+        t->fd = connect_to(g_host, t->port, g_timeout_ms);
         if (t->fd < 0) {
           complain(t, "connect failed, errno", errno);
           t->errors++;

@@ -30,42 +30,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "client.h"
+
 static const char *g_host = "127.0.0.1";
 static int g_port = 0;
 static const char *g_path = "/v1/chat/completions";
 static const char *g_model = "bench-model";
 static int g_n = 200, g_warmup = 20;
 static int g_timeout_ms = 10000;
-
-static uint64_t now_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-static int connect_once(void) {
-  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return -1;
-  struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)g_port)};
-  if (inet_pton(AF_INET, g_host, &a.sin_addr) != 1) { close(fd); return -1; }
-  if (connect(fd, (struct sockaddr *)&a, sizeof a) < 0) { close(fd); return -1; }
-  int one = 1;
-  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  struct timeval tv = {.tv_sec = g_timeout_ms / 1000, .tv_usec = (g_timeout_ms % 1000) * 1000};
-  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  return fd;
-}
-
-static int write_all(int fd, const char *p, size_t n) {
-  while (n) {
-    ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
-    if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) return -1;
-    p += w;
-    n -= (size_t)w;
-  }
-  return 0;
-}
 
 struct result {
   uint64_t ttft_ns, total_ns;
@@ -112,29 +84,17 @@ static int read_response(int fd, uint64_t t0, struct result *r, char **buf, size
       if (!h) continue;
       have_head = 1;
       pos = (size_t)(h - *buf) + 4;
-      if (len < 12 || memcmp(*buf, "HTTP/1.", 7) != 0) return -1;
-      status = atoi(*buf + 9);
-      for (char *p = (char *)memchr(*buf, '\n', pos) + 1; p < *buf + pos - 2;) {
-        char *eol = memmem(p, (size_t)(*buf + pos - p), "\r\n", 2);
-        if (!eol) break;
-        char *colon = memchr(p, ':', (size_t)(eol - p));
-        if (colon) {
-          char *v = colon + 1;
-          while (*v == ' ' || *v == '\t') v++;
-          size_t nl = (size_t)(colon - p), vl = (size_t)(eol - v);
-          if (nl == 14 && !strncasecmp(p, "content-length", 14)) clen = atol(v);
-          else if (nl == 17 && !strncasecmp(p, "transfer-encoding", 17) && memmem(v, vl, "chunked", 7)) chunked = 1;
-          else if (nl == 10 && !strncasecmp(p, "connection", 10) && vl >= 5 && !strncasecmp(v, "close", 5)) conn_close = 1;
-        }
-        p = eol + 2;
-      }
+      struct http_head hd;
+      if (parse_head(*buf, pos, &hd) < 0) return -1;
+      status = hd.status;
+      clen = hd.clen;
+      chunked = hd.chunked;
+      conn_close = hd.conn_close;
       if (status == 100) { /* interim response: drop it and keep reading */
         memmove(*buf, *buf + pos, len - pos);
         len -= pos;
         pos = 0;
         have_head = 0;
-        clen = -1;
-        chunked = conn_close = 0;
         continue;
       }
       if (status != 200) {
@@ -207,19 +167,6 @@ static int read_response(int fd, uint64_t t0, struct result *r, char **buf, size
   }
 }
 
-static int cmp_u64(const void *a, const void *b) {
-  uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-  return x < y ? -1 : x > y;
-}
-
-static double pct(uint64_t *v, int n, double p) { /* nearest rank, microseconds */
-  if (n <= 0) return 0;
-  int k = (int)((p / 100.0) * n + 0.999999) - 1;
-  if (k < 0) k = 0;
-  if (k >= n) k = n - 1;
-  return (double)v[k] / 1000.0;
-}
-
 static void usage(FILE *f) {
   fprintf(f, "usage: ttft_client --port N [--host 127.0.0.1] [-n 200] [--warmup 20]\n"
              "                   [--path /v1/chat/completions] [--model bench-model] [--timeout-ms 10000]\n");
@@ -268,7 +215,7 @@ int main(int argc, char **argv) {
   long events = 0;
   for (int i = 0; i < g_warmup + g_n; i++) {
     if (fd < 0) {
-      fd = connect_once();
+      fd = connect_to(g_host, g_port, g_timeout_ms);
       if (fd < 0) { perror("ttft_client: connect"); errors++; if (errors > 10) break; continue; }
       if (i > 0) reconnects++;
     }

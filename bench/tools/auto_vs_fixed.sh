@@ -21,36 +21,13 @@ BATON_BIN=${BATON_BIN:-$ROOT/build/release/baton}
 source "$ROOT/bench/tools/lib.sh"
 bench_init auto
 
-NCPU=$(nproc)
 # (servers are started through `exec` in their own subshell, so that $! is the server's PID)
-SERVER_PIN=()
-CLIENT_PIN=()
-if ((NCPU >= 2)); then SERVER_PIN=(taskset -c $((NCPU - 1))); CLIENT_PIN=(taskset -c 0); fi
 pin_client() { "${CLIENT_PIN[@]}" "$@"; }
 
 start_mock "${SERVER_PIN[@]}" || exit 1
 
 port=$(free_port)
-{
-  cat <<EOF
-server: {listen: 127.0.0.1:$port, threads: 1}
-logging: {level: warn, access_log: off}
-providers:
-  - {name: up, kind: openai, base_url: http://127.0.0.1:$MOCK_PORT/v1, max_connections: 256}
-models:
-  - {name: bench-model, provider: up, upstream_model: gpt-4o-mini, context_window: 128000}
-EOF
-  for i in $(seq 0 9); do
-    # prices from 0.10 to 4.60 per million input tokens, qualities from 0.50 to 0.95
-    echo "  - {name: cand-$i, provider: up, upstream_model: gpt-4o-mini, context_window: 128000," \
-         "price: {input: 0.$((10 + i * 5)), output: $((1 + i)).0}, quality: 0.$((50 + i * 5))}"
-  done
-  cat <<EOF
-routes:
-  - name: auto
-    candidates: [cand-0, cand-1, cand-2, cand-3, cand-4, cand-5, cand-6, cand-7, cand-8, cand-9]
-EOF
-} >"$WORK/baton.yaml"
+routing_config "$port" >"$WORK/baton.yaml"
 "$BATON_BIN" --check "$WORK/baton.yaml" >/dev/null || { "$BATON_BIN" --check "$WORK/baton.yaml"; exit 1; }
 (exec "${SERVER_PIN[@]}" "$BATON_BIN" --config "$WORK/baton.yaml" >"$WORK/baton.log" 2>&1) &
 PIDS+=($!)

@@ -2,17 +2,27 @@
 # process handling): a work directory and the processes started, stopped by PID on exit; free
 # loopback ports; the mock upstream.
 #
-#   bench_init NAME        WORK=<fresh temp dir>, PIDS=(), cleanup on exit
+#   bench_init NAME        WORK=<fresh temp dir>, PIDS=(), cleanup on exit; SERVER_PIN and
+#                          CLIENT_PIN: command prefixes that put servers on the last CPU and
+#                          the load generator on CPU 0 when there are two or more (else empty)
 #   free_port              a free port on 127.0.0.1
 #   wait_port PORT         until something accepts on 127.0.0.1:PORT (5 s at most)
 #   start_mock [PIN...]    builds bench/mock_upstream.c, starts it (behind the optional command
 #                          prefix, e.g. taskset -c 1) and sets MOCK_PORT
+#   routing_config PORT    prints a one-worker Baton config on PORT in front of the mock: the
+#                          fixed model `bench-model` and route `auto` over 10 candidates with
+#                          different prices and qualities
 # Expects ROOT (the repository) to be set.
 
 bench_init() {
   WORK=$(mktemp -d "${TMPDIR:-/tmp}/baton-$1.XXXXXX")
   PIDS=()
   trap bench_cleanup EXIT
+  SERVER_PIN=()
+  CLIENT_PIN=()
+  local ncpu
+  ncpu=$(nproc)
+  if ((ncpu >= 2)); then SERVER_PIN=(taskset -c $((ncpu - 1))); CLIENT_PIN=(taskset -c 0); fi
 }
 
 bench_cleanup() {
@@ -38,4 +48,23 @@ start_mock() {
   done
   cat "$WORK/mock.log" >&2
   return 1
+}
+
+routing_config() {
+  cat <<EOF
+server: {listen: 127.0.0.1:$1, threads: 1}
+logging: {level: warn, access_log: off}
+providers:
+  - {name: up, kind: openai, base_url: http://127.0.0.1:$MOCK_PORT/v1, max_connections: 256}
+models:
+  - {name: bench-model, provider: up, upstream_model: gpt-4o-mini, context_window: 128000}
+EOF
+  local i
+  for i in $(seq 0 9); do
+    # prices from 0.10 to 4.60 per million input tokens, qualities from 0.50 to 0.95
+    echo "  - {name: cand-$i, provider: up, upstream_model: gpt-4o-mini, context_window: 128000," \
+         "price: {input: 0.$((10 + i * 5)), output: $((1 + i)).0}, quality: 0.$((50 + i * 5))}"
+  done
+  echo "routes:"
+  echo "  - {name: auto, candidates: [cand-0, cand-1, cand-2, cand-3, cand-4, cand-5, cand-6, cand-7, cand-8, cand-9]}"
 }

@@ -27,32 +27,13 @@ for b in "$BIN_A" "$BIN_B"; do [[ -x $b ]] || { echo "paired: $b missing (make b
 source "$ROOT/bench/tools/lib.sh"
 bench_init paired
 
-NCPU=$(nproc)
-SERVER_PIN=()
-CLIENT_PIN=()
-if ((NCPU >= 2)); then SERVER_PIN=(taskset -c $((NCPU - 1))); CLIENT_PIN=(taskset -c 0); fi
 
 start_mock "${SERVER_PIN[@]}" || exit 1
 
 start_baton() {  # binary name -> sets PORT_<name>, PID_<name>
   local port
   port=$(free_port)
-  {
-    cat <<EOF2
-server: {listen: 127.0.0.1:$port, threads: 1}
-logging: {level: warn, access_log: off}
-providers:
-  - {name: up, kind: openai, base_url: http://127.0.0.1:$MOCK_PORT/v1, max_connections: 256}
-models:
-  - {name: bench-model, provider: up, upstream_model: gpt-4o-mini, context_window: 128000}
-EOF2
-    for i in $(seq 0 9); do
-      echo "  - {name: cand-$i, provider: up, upstream_model: gpt-4o-mini, context_window: 128000," \
-           "price: {input: 0.$((10 + i * 5)), output: $((1 + i)).0}, quality: 0.$((50 + i * 5))}"
-    done
-    echo "routes:"
-    echo "  - {name: auto, candidates: [cand-0, cand-1, cand-2, cand-3, cand-4, cand-5, cand-6, cand-7, cand-8, cand-9]}"
-  } >"$WORK/$2.yaml"
+  routing_config "$port" >"$WORK/$2.yaml"
   (exec "${SERVER_PIN[@]}" "$1" --config "$WORK/$2.yaml" >"$WORK/$2.log" 2>&1) &
   PIDS+=($!)
   printf -v "PID_$2" '%s' "$!"

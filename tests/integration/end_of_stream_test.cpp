@@ -25,13 +25,6 @@ using namespace std::chrono_literals;
 
 constexpr const char* kChat = "/v1/chat/completions";
 
-std::string post_request(uint16_t port, const std::string& body) {
-    return "POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(port) +
-           "\r\nAuthorization: Bearer sk-test\r\nContent-Type: application/json\r\n"
-           "Content-Length: " +
-           std::to_string(body.size()) + "\r\n\r\n" + body;
-}
-
 // Request and FIN sent together: the answer still comes, then the gateway closes at once (the
 // read for a next request sees the end of stream instead of waiting for the idle timeout).
 TEST(EndOfStreamTest, ClientClosingItsSideAfterTheRequestGetsTheAnswerAndAClose) {
@@ -43,7 +36,8 @@ TEST(EndOfStreamTest, ClientClosingItsSideAfterTheRequestGetsTheAnswerAndAClose)
     for (int i = 0; i < 20; ++i) {
         Socket s = Socket::connect(gw->port());
         ASSERT_TRUE(s.valid());
-        ASSERT_TRUE(s.send_all(post_request(gw->port(), chat_body("m1")), Clock::now() + 2s));
+        ASSERT_TRUE(s.send_all(build_request(gw->port(), "POST", kChat, chat_body("m1"), {}),
+                               Clock::now() + 2s));
         s.shutdown_write();
         const auto sent = Clock::now();
         std::string got;
