@@ -1,6 +1,6 @@
-# bench/tools/lib.sh - sourced by the bench/tools/*.sh scripts (run.sh keeps its own, richer
-# process handling): a work directory and the processes started, stopped by PID on exit; free
-# loopback ports; the mock upstream.
+# bench/tools/lib.sh - sourced by the bench/tools/*.sh scripts (run.sh sources it for
+# routing_config only and keeps its own, richer process handling): a work directory and the
+# processes started, stopped by PID on exit; free loopback ports; the mock upstream.
 #
 #   bench_init NAME        WORK=<fresh temp dir>, PIDS=(), cleanup on exit; SERVER_PIN and
 #                          CLIENT_PIN: command prefixes that put servers on the last CPU and
